@@ -1,0 +1,22 @@
+//! portalgen: a static site generator for public transparency portals.
+//!
+//! Data flows one way, a module per stage:
+//! [`load`] (find files, split front matter) → [`model`] (typed reports, by the format's
+//! [`schema`]) → [`render`] ([`markdown`], [`tables`], Tera, minify) → [`write`] (atomic
+//! output). [`site`] runs them in order; `main.rs` only parses arguments.
+
+pub mod config;
+pub mod decimal;
+pub mod error;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod render;
+pub mod schema;
+pub mod site;
+pub mod tables;
+pub mod write;
+pub mod yaml;
+
+pub use error::{Diagnostic, Error, Lang};
+pub use site::{BuildOptions, BuildSummary, build};

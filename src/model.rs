@@ -1,0 +1,1020 @@
+//! Model stage: turn each loaded file into a typed [`Report`] using its format's schema,
+//! and gather the reports into a [`Library`] (by year, by agency).
+//!
+//! Everything the author got wrong in the front matter is reported here, with the
+//! position of the offending key or cell: unknown keys (typos must not be ignored),
+//! missing fields, values of the wrong type, a year that disagrees with its folder,
+//! two reports for the same agency and year.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::decimal::{Decimal, DecimalError};
+use crate::error::Diagnostic;
+use crate::load::SourceFile;
+use crate::schema::{Block, CellType, Per, Registry, Schema, Table};
+use crate::yaml::{Node, NodeKind, Pos};
+
+/// Who publishes the report; decides the legal deadline and the year index's grouping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyKind {
+    Government,
+    Department,
+    Township,
+    Other,
+}
+
+impl AgencyKind {
+    pub const ALL: [AgencyKind; 4] = [
+        AgencyKind::Government,
+        AgencyKind::Department,
+        AgencyKind::Township,
+        AgencyKind::Other,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            AgencyKind::Government => "government",
+            AgencyKind::Department => "department",
+            AgencyKind::Township => "township",
+            AgencyKind::Other => "other",
+        }
+    }
+
+    fn parse(s: &str) -> Option<AgencyKind> {
+        AgencyKind::ALL.into_iter().find(|k| k.key() == s)
+    }
+}
+
+/// A calendar date (publication dates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    /// Parses `YYYY-MM-DD` and rejects dates that do not exist.
+    pub fn parse(s: &str) -> Option<Date> {
+        let mut parts = s.trim().splitn(3, '-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let date = Date {
+            year: y.parse().ok()?,
+            month: m.parse().ok()?,
+            day: d.parse().ok()?,
+        };
+        let leap = (date.year % 4 == 0 && date.year % 100 != 0) || date.year % 400 == 0;
+        let days = match date.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (date.day >= 1 && date.day <= days).then_some(date)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Where a cell's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Written by the author at this position.
+    Authored(Pos),
+    /// Left out by the author and computed from a `fills` rule.
+    Computed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    pub value: Decimal,
+    pub origin: Origin,
+}
+
+/// The cells of one block, `[row][column]` in the schema's leaf order.
+#[derive(Debug, Clone)]
+pub struct BlockData {
+    pub cells: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableData {
+    pub key: String,
+    /// Position of the table's key in the front matter.
+    pub pos: Pos,
+    pub blocks: Vec<BlockData>,
+}
+
+/// One annual report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub file: String,
+    pub title: String,
+    pub agency: String,
+    pub agency_id: String,
+    pub agency_kind: AgencyKind,
+    pub year: i32,
+    pub published: Date,
+    /// Id of the format's schema.
+    pub format: String,
+    /// Invented data, shown as such on the page.
+    pub sample: bool,
+    /// Tables in the schema's order.
+    pub tables: Vec<TableData>,
+    pub body: String,
+    pub body_line: usize,
+    /// Positions of the metadata values, for diagnostics about them.
+    pub positions: BTreeMap<String, Pos>,
+}
+
+impl Report {
+    pub fn table(&self, key: &str) -> Option<&TableData> {
+        self.tables.iter().find(|t| t.key == key)
+    }
+}
+
+/// All reports of a portal, sorted by year (newest first), then agency id.
+#[derive(Debug, Clone)]
+pub struct Library {
+    pub reports: Vec<Report>,
+}
+
+impl Library {
+    /// Years with at least one report, newest first.
+    pub fn years(&self) -> Vec<i32> {
+        let mut years: Vec<i32> = self.reports.iter().map(|r| r.year).collect();
+        years.dedup();
+        years
+    }
+
+    /// Agency ids with their reports (newest first), sorted by id.
+    pub fn agencies(&self) -> BTreeMap<&str, Vec<&Report>> {
+        let mut map: BTreeMap<&str, Vec<&Report>> = BTreeMap::new();
+        for r in &self.reports {
+            map.entry(r.agency_id.as_str()).or_default().push(r);
+        }
+        map
+    }
+}
+
+const META_KEYS: &[&str] = &[
+    "format",
+    "title",
+    "agency",
+    "agency_id",
+    "agency_kind",
+    "year",
+    "published",
+    "sample",
+];
+
+/// Builds the library from loaded files. Returns every problem found, in file order.
+pub fn build_library(
+    files: Vec<SourceFile>,
+    registry: &Registry,
+) -> Result<Library, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut reports = Vec::new();
+    for file in files {
+        match build_report(&file, registry) {
+            Ok(r) => reports.push(r),
+            Err(mut d) => problems.append(&mut d),
+        }
+    }
+    check_placement(&reports, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    reports.sort_by(|a, b| {
+        b.year
+            .cmp(&a.year)
+            .then_with(|| a.agency_id.cmp(&b.agency_id))
+    });
+    Ok(Library { reports })
+}
+
+/// Year folders and duplicates: each (agency, year) has one report, in its year's folder.
+fn check_placement(reports: &[Report], problems: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<(&str, i32), &Report> = BTreeMap::new();
+    for r in reports {
+        let pos = |key: &str| r.positions.get(key).copied().unwrap_or_default();
+        // content/<year>/… : the folder names the year.
+        if let Some(folder) = r.file.split('/').nth(1)
+            && r.file.split('/').count() > 2
+            && folder.len() == 4
+            && let Ok(folder_year) = folder.parse::<i32>()
+            && folder_year != r.year
+        {
+            problems.push(Diagnostic::error(
+                &r.file,
+                pos("year"),
+                format!("报告年度 {} 与所在目录 {folder}/ 不一致", r.year),
+                format!("the report's year {} disagrees with its folder {folder}/", r.year),
+            ).with_help(
+                format!("若这是 {folder} 年度的报告，把 year 改为 {folder}；否则把文件移到 content/{}/", r.year),
+                format!("if this is the {folder} report, set year: {folder}; otherwise move the file to content/{}/", r.year),
+            ));
+        }
+        if let Some(first) = seen.get(&(r.agency_id.as_str(), r.year)) {
+            problems.push(
+                Diagnostic::error(
+                    &r.file,
+                    pos("agency_id"),
+                    format!(
+                        "{} 的 {} 年度报告已在 {} 中，同一机关同一年度只能有一份报告",
+                        r.agency, r.year, first.file
+                    ),
+                    format!(
+                        "{} already has a {} report in {}; an agency has one report a year",
+                        r.agency, r.year, first.file
+                    ),
+                )
+                .with_help(
+                    "删除重复的文件，或改正其中一份的 agency_id 或 year",
+                    "remove the duplicate, or correct the agency_id or year of one of them",
+                ),
+            );
+        } else {
+            seen.insert((r.agency_id.as_str(), r.year), r);
+        }
+    }
+}
+
+/// Collects a file's problems with its text attached for snippets.
+struct Problems<'a> {
+    file: &'a SourceFile,
+    list: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn push(&mut self, pos: Pos, zh: String, en: String, help: Option<(String, String)>) {
+        let mut d = Diagnostic::error(&self.file.rel, pos, zh, en).with_source(&self.file.text);
+        if let Some((hz, he)) = help {
+            d = d.with_help(hz, he);
+        }
+        self.list.push(d);
+    }
+}
+
+fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Diagnostic>> {
+    let mut p = Problems {
+        file,
+        list: Vec::new(),
+    };
+    let top_pos = Pos { line: 1, column: 1 };
+    let Some(map) = file.front.as_map() else {
+        p.push(
+            file.front.pos,
+            format!(
+                "前置信息应是“键: 值”形式的映射，而不是{}",
+                file.front.type_name()
+            ),
+            format!(
+                "the front matter must be a mapping of `key: value`, not a {}",
+                file.front.type_name()
+            ),
+            None,
+        );
+        return Err(p.list);
+    };
+    let get = |key: &str| map.iter().find(|(k, _)| k.as_str() == Some(key));
+    let mut positions = BTreeMap::new();
+    for (k, v) in map {
+        if let Some(name) = k.as_str() {
+            positions.insert(name.to_owned(), v.pos);
+        }
+    }
+
+    let year = match get("year") {
+        Some((_, v)) => match v.kind {
+            NodeKind::Int(y) if (1990..=2100).contains(&y) => Some(y as i32),
+            _ => {
+                p.push(
+                    v.pos,
+                    format!(
+                        "year 应为四位数的年度，如 2022，而不是 {}",
+                        show(v, &file.yaml)
+                    ),
+                    format!(
+                        "year must be a four-digit year such as 2022, not {}",
+                        show(v, &file.yaml)
+                    ),
+                    None,
+                );
+                None
+            }
+        },
+        None => {
+            missing(
+                &mut p,
+                top_pos,
+                "year",
+                "报告年度，如 2022",
+                "the report's year, e.g. 2022",
+            );
+            None
+        }
+    };
+
+    let schema: Option<&Schema> = match get("format") {
+        Some((_, v)) => match v.as_str().and_then(|id| registry.get(id)) {
+            Some(s) => Some(s),
+            None => {
+                let known: Vec<&str> = registry.ids().collect();
+                p.push(
+                    v.pos,
+                    format!("未知的报告格式 {}", show(v, &file.yaml)),
+                    format!("unknown report format {}", show(v, &file.yaml)),
+                    Some((
+                        format!("可用的格式：{}", known.join("、")),
+                        format!("known formats: {}", known.join(", ")),
+                    )),
+                );
+                None
+            }
+        },
+        None => year.and_then(|y| {
+            crate::schema::BUILTIN
+                .iter()
+                .filter_map(|(name, _)| registry.get(name.trim_end_matches(".yaml")))
+                .find(|s| s.years.contains(y))
+        }),
+    };
+
+    let title = string_field(&mut p, get("title"), "title", false);
+    let agency = string_field(&mut p, get("agency"), "agency", true);
+    if agency.is_none() && get("agency").is_none() {
+        missing(
+            &mut p,
+            top_pos,
+            "agency",
+            "发布机关的全称，如 汾阳市人民政府办公室",
+            "the agency's full name",
+        );
+    }
+    let agency_id = match get("agency_id") {
+        Some((_, v)) => match v.as_str() {
+            Some(id) if is_slug(id) => Some(id.to_owned()),
+            _ => {
+                p.push(v.pos, format!("agency_id 只能由小写字母、数字和连字符组成，如 fenyang-gov-office，而不是 {}", show(v, &file.yaml)),
+                    format!("agency_id may hold only lowercase letters, digits and hyphens (e.g. fenyang-gov-office), not {}", show(v, &file.yaml)), None);
+                None
+            }
+        },
+        None => {
+            missing(
+                &mut p,
+                top_pos,
+                "agency_id",
+                "机关的稳定标识，用于网址，如 fenyang-gov-office",
+                "the agency's stable id, used in addresses, e.g. fenyang-gov-office",
+            );
+            None
+        }
+    };
+    let agency_kind = match get("agency_kind") {
+        Some((_, v)) => match v.as_str().and_then(AgencyKind::parse) {
+            Some(k) => Some(k),
+            None => {
+                p.push(v.pos, format!("agency_kind 应为 government（政府）、department（部门）、township（乡镇）或 other（其他），而不是 {}", show(v, &file.yaml)),
+                    format!("agency_kind must be government, department, township or other, not {}", show(v, &file.yaml)), None);
+                None
+            }
+        },
+        None => {
+            missing(
+                &mut p,
+                top_pos,
+                "agency_kind",
+                "government、department、township 或 other",
+                "government, department, township or other",
+            );
+            None
+        }
+    };
+    let published = match get("published") {
+        Some((_, v)) => match v.as_str().and_then(Date::parse) {
+            Some(d) => Some(d),
+            None => {
+                p.push(v.pos, format!("published 应为公开日期，格式 YYYY-MM-DD，如 2023-01-12，而不是 {}", show(v, &file.yaml)),
+                    format!("published must be the publication date as YYYY-MM-DD, e.g. 2023-01-12, not {}", show(v, &file.yaml)), None);
+                None
+            }
+        },
+        None => {
+            missing(
+                &mut p,
+                top_pos,
+                "published",
+                "公开日期，如 2023-01-12",
+                "the publication date, e.g. 2023-01-12",
+            );
+            None
+        }
+    };
+    let sample = match get("sample") {
+        Some((_, v)) => match v.kind {
+            NodeKind::Bool(b) => b,
+            _ => {
+                p.push(
+                    v.pos,
+                    format!("sample 应为 true 或 false，而不是 {}", show(v, &file.yaml)),
+                    format!("sample must be true or false, not {}", show(v, &file.yaml)),
+                    None,
+                );
+                false
+            }
+        },
+        None => false,
+    };
+
+    // Unknown keys: anything that is neither metadata nor a table of this format.
+    let table_keys: Vec<&str> = schema
+        .map(|s| s.tables.iter().map(|t| t.key.as_str()).collect())
+        .unwrap_or_default();
+    for (k, _) in map {
+        let Some(name) = k.as_str() else {
+            p.push(
+                k.pos,
+                "键必须是文本".into(),
+                "keys must be text".into(),
+                None,
+            );
+            continue;
+        };
+        if META_KEYS.contains(&name) || table_keys.contains(&name) || schema.is_none() {
+            continue;
+        }
+        let candidates: Vec<&str> = META_KEYS
+            .iter()
+            .copied()
+            .chain(table_keys.iter().copied())
+            .collect();
+        let fmt_id = schema.map(|s| s.id.as_str()).unwrap_or_default();
+        p.push(
+            k.pos,
+            format!("未知的键 `{name}`（格式 {fmt_id} 中没有此项）"),
+            format!("unknown key `{name}` (not part of format {fmt_id})"),
+            Some(suggest(name, &candidates)),
+        );
+    }
+
+    let mut partial = Vec::new();
+    let mut tables = Vec::new();
+    if let Some(schema) = schema {
+        for table in &schema.tables {
+            match get(&table.key) {
+                Some((k, v)) => {
+                    if let Some(t) = build_table(&mut p, table, k.pos, v) {
+                        partial.push(t);
+                    }
+                }
+                None => {
+                    p.push(top_pos, format!("缺少表格 `{}`（{}、{}）", table.key, table.section, table.caption),
+                        format!("table `{}` ({}) is missing", table.key, table.caption_en),
+                        Some((format!("格式 {} 的每份报告都要填写此表；参照 docs/report-format.md 的示例", schema.id),
+                            format!("every report in format {} has this table; see the example in docs/report-format.md", schema.id))));
+                }
+            }
+        }
+        if p.list.is_empty() {
+            tables = fill_computed(&mut p, schema, partial);
+        }
+    }
+
+    if !p.list.is_empty() {
+        return Err(p.list);
+    }
+    match (year, schema, agency, agency_id, agency_kind, published) {
+        (
+            Some(year),
+            Some(schema),
+            Some(agency),
+            Some(agency_id),
+            Some(agency_kind),
+            Some(published),
+        ) => {
+            let title =
+                title.unwrap_or_else(|| format!("{agency}{year}年政府信息公开工作年度报告"));
+            Ok(Report {
+                file: file.rel.clone(),
+                title,
+                agency,
+                agency_id,
+                agency_kind,
+                year,
+                published,
+                format: schema.id.clone(),
+                sample,
+                tables,
+                body: file.body.clone(),
+                body_line: file.body_line,
+                positions,
+            })
+        }
+        (_, None, ..) if year.is_none() => Err(p.list),
+        _ => {
+            // Only reachable when a value was rejected without a message; say so rather than panic.
+            p.push(
+                top_pos,
+                "前置信息不完整".into(),
+                "the front matter is incomplete".into(),
+                None,
+            );
+            Err(p.list)
+        }
+    }
+}
+
+fn missing(p: &mut Problems, pos: Pos, key: &str, what_zh: &str, what_en: &str) {
+    p.push(
+        pos,
+        format!("缺少必填项 `{key}`"),
+        format!("required key `{key}` is missing"),
+        Some((
+            format!("在前置信息中加上 `{key}:`（{what_zh}）"),
+            format!("add `{key}:` to the front matter ({what_en})"),
+        )),
+    );
+}
+
+fn string_field(
+    p: &mut Problems,
+    entry: Option<&(Node, Node)>,
+    key: &str,
+    required: bool,
+) -> Option<String> {
+    let (_, v) = entry?;
+    match v.as_str() {
+        Some(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(_) if !required => None,
+        _ => {
+            p.push(
+                v.pos,
+                format!("`{key}` 应为非空文本，而不是 {}", show(v, &p.file.yaml)),
+                format!(
+                    "`{key}` must be non-empty text, not {}",
+                    show(v, &p.file.yaml)
+                ),
+                None,
+            );
+            None
+        }
+    }
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// How a value looks in a message: its source text for scalars, its type otherwise.
+fn show(v: &Node, source: &str) -> String {
+    match &v.kind {
+        NodeKind::Null => "空值".to_owned(),
+        NodeKind::Bool(b) => b.to_string(),
+        NodeKind::Str(s) => format!("“{s}”"),
+        NodeKind::Int(_) | NodeKind::Float(_) => {
+            v.text(source).map(|t| t.into_owned()).unwrap_or_default()
+        }
+        NodeKind::Seq(_) | NodeKind::Map(_) => v.type_name().to_owned(),
+    }
+}
+
+/// "Did you mean" for a mistyped key.
+fn suggest(name: &str, candidates: &[&str]) -> (String, String) {
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min();
+    match best {
+        Some((_, c)) => (format!("是不是 `{c}`？"), format!("did you mean `{c}`?")),
+        None => (
+            format!("可用的键：{}", candidates.join("、")),
+            format!("known keys: {}", candidates.join(", ")),
+        ),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn build_table(p: &mut Problems, table: &Table, pos: Pos, node: &Node) -> Option<PartialTable> {
+    let Some(entries) = node.as_map() else {
+        p.push(
+            node.pos,
+            format!(
+                "表格 `{}` 应是以行名为键的映射，而不是{}",
+                table.key,
+                node.type_name()
+            ),
+            format!(
+                "table `{}` must be a mapping of row keys, not a {}",
+                table.key,
+                node.type_name()
+            ),
+            None,
+        );
+        return None;
+    };
+    let blocks_meta: Vec<_> = table
+        .blocks
+        .iter()
+        .map(|b| (b, b.leaf_rows(), b.leaf_columns()))
+        .collect();
+    let all_rows: Vec<&str> = blocks_meta
+        .iter()
+        .flat_map(|(_, rows, _)| rows.iter().map(|r| r.key.as_str()))
+        .collect();
+    for (k, _) in entries {
+        let name = k.as_str().unwrap_or_default();
+        if !all_rows.contains(&name) {
+            p.push(
+                k.pos,
+                format!("表格 `{}`（{}）中没有行 `{name}`", table.key, table.caption),
+                format!("table `{}` has no row `{name}`", table.key),
+                Some(suggest(name, &all_rows)),
+            );
+        }
+    }
+    let mut ok = true;
+    let mut blocks = Vec::new();
+    for (block, rows, cols) in &blocks_meta {
+        let mut cells = Vec::new();
+        for row in rows {
+            let entry = entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(row.key.as_str()));
+            match entry {
+                Some((_, v)) => {
+                    match build_row(p, table, block, row.key.as_str(), &row.label, cols, v) {
+                        Some(r) => cells.push(r),
+                        None => ok = false,
+                    }
+                }
+                None if row.computed => cells.push(vec![None; cols.len()]),
+                None => {
+                    ok = false;
+                    p.push(
+                        pos,
+                        format!(
+                            "表格 `{}` 缺少行 `{}`（{}）",
+                            table.key,
+                            row.key,
+                            row.path.join(" · ")
+                        ),
+                        format!(
+                            "table `{}` is missing row `{}` ({})",
+                            table.key, row.key, row.label_en
+                        ),
+                        Some((
+                            "每一行都要填写，没有的数字填 0".into(),
+                            "every row must be given; write 0 where there is nothing".into(),
+                        )),
+                    );
+                }
+            }
+        }
+        blocks.push(cells);
+    }
+    ok.then(|| PartialTable {
+        key: table.key.clone(),
+        pos,
+        blocks,
+    })
+}
+
+/// A table whose computed cells may still be missing.
+struct PartialTable {
+    key: String,
+    pos: Pos,
+    blocks: Vec<Vec<Vec<Option<Cell>>>>,
+}
+
+/// A row is a list in column order, or a mapping of column keys. Computed columns may be left out.
+fn build_row(
+    p: &mut Problems,
+    table: &Table,
+    _block: &Block,
+    row_key: &str,
+    row_label: &str,
+    cols: &[crate::schema::LeafCol],
+    node: &Node,
+) -> Option<Vec<Option<Cell>>> {
+    let mut out: Vec<Option<Cell>> = vec![None; cols.len()];
+    let mut ok = true;
+    let where_zh = |c: &crate::schema::LeafCol| format!("{} · {}", row_label, c.label);
+    match &node.kind {
+        NodeKind::Seq(items) => {
+            let required: Vec<usize> = (0..cols.len()).filter(|&i| !cols[i].computed).collect();
+            let slots: Vec<usize> = if items.len() == cols.len() {
+                (0..cols.len()).collect()
+            } else if items.len() == required.len() {
+                required
+            } else {
+                let labels: Vec<&str> = cols.iter().map(|c| c.label.as_str()).collect();
+                let short = if required.len() != cols.len() {
+                    format!("或 {} ", required.len())
+                } else {
+                    String::new()
+                };
+                let short_en = if required.len() != cols.len() {
+                    format!(" or {}", required.len())
+                } else {
+                    String::new()
+                };
+                p.push(
+                    node.pos,
+                    format!(
+                        "行 `{row_key}` 有 {} 个数，应为 {} {short}个",
+                        items.len(),
+                        cols.len()
+                    ),
+                    format!(
+                        "row `{row_key}` has {} numbers; it needs {}{short_en}",
+                        items.len(),
+                        cols.len()
+                    ),
+                    Some((
+                        format!("按顺序填写：{}", labels.join("、")),
+                        format!("in this order: {}", labels.join(", ")),
+                    )),
+                );
+                return None;
+            };
+            for (item, &slot) in items.iter().zip(&slots) {
+                match cell(p, &cols[slot], item, &where_zh(&cols[slot])) {
+                    Some(c) => out[slot] = Some(c),
+                    None => ok = false,
+                }
+            }
+        }
+        NodeKind::Map(entries) => {
+            let mut given = vec![false; cols.len()];
+            for (k, v) in entries {
+                let name = k.as_str().unwrap_or_default();
+                match cols.iter().position(|c| c.key == name) {
+                    Some(i) => match {
+                        given[i] = true;
+                        cell(p, &cols[i], v, &where_zh(&cols[i]))
+                    } {
+                        Some(c) => out[i] = Some(c),
+                        None => ok = false,
+                    },
+                    None => {
+                        ok = false;
+                        let keys: Vec<&str> = cols.iter().map(|c| c.key.as_str()).collect();
+                        p.push(
+                            k.pos,
+                            format!("行 `{row_key}` 中没有列 `{name}`"),
+                            format!("row `{row_key}` has no column `{name}`"),
+                            Some(suggest(name, &keys)),
+                        );
+                    }
+                }
+            }
+            for (i, c) in cols.iter().enumerate() {
+                if !given[i] && !c.computed {
+                    ok = false;
+                    p.push(
+                        node.pos,
+                        format!("行 `{row_key}` 缺少列 `{}`（{}）", c.key, c.label),
+                        format!(
+                            "row `{row_key}` is missing column `{}` ({})",
+                            c.key, c.label_en
+                        ),
+                        Some((
+                            "没有的数字填 0".into(),
+                            "write 0 where there is nothing".into(),
+                        )),
+                    );
+                }
+            }
+        }
+        _ => {
+            let keys: Vec<&str> = cols.iter().map(|c| c.key.as_str()).collect();
+            p.push(node.pos, format!("表格 `{}` 的行 `{row_key}` 应是数字列表或映射，而不是{}", table.key, node.type_name()),
+                format!("row `{row_key}` of table `{}` must be a list of numbers or a mapping, not a {}", table.key, node.type_name()),
+                Some((format!("例如 {{{}}}", keys.iter().map(|k| format!("{k}: 0")).collect::<Vec<_>>().join(", ")),
+                    format!("e.g. {{{}}}", keys.iter().map(|k| format!("{k}: 0")).collect::<Vec<_>>().join(", ")))));
+            return None;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(out)
+}
+
+fn cell(
+    p: &mut Problems,
+    col: &crate::schema::LeafCol,
+    node: &Node,
+    where_zh: &str,
+) -> Option<Cell> {
+    let source = &p.file.yaml;
+    let text = match &node.kind {
+        NodeKind::Int(_) | NodeKind::Float(_) => node.text(source).map(|t| t.into_owned()),
+        NodeKind::Str(s) if col.cell_type == CellType::Decimal => Some(s.clone()),
+        _ => None,
+    };
+    let shown = show(node, source);
+    let Some(text) = text else {
+        let (zh, en) = if matches!(node.kind, NodeKind::Null) {
+            (
+                format!("单元格“{where_zh}”为空"),
+                "the cell is empty".to_owned(),
+            )
+        } else {
+            (
+                format!("单元格“{where_zh}”应为数字，而不是 {shown}"),
+                format!("the cell must be a number, not {shown}"),
+            )
+        };
+        p.push(
+            node.pos,
+            zh,
+            en,
+            Some((
+                "填写数字；没有的填 0".into(),
+                "write a number; 0 where there is nothing".into(),
+            )),
+        );
+        return None;
+    };
+    let parsed = Decimal::parse(&text);
+    let problem: Option<(String, String)> = match (col.cell_type, &parsed) {
+        (_, Err(DecimalError::NotANumber)) => Some((
+            format!("单元格“{where_zh}”不是有效的数字：{shown}"),
+            format!("the cell is not a valid number: {shown}"),
+        )),
+        (CellType::Decimal, Err(DecimalError::TooManyPlaces(n))) => Some((
+            format!("单元格“{where_zh}”有 {n} 位小数，金额最多保留 4 位小数（0.0001 万元 = 1 元）"),
+            format!(
+                "the amount has {n} decimal places; at most 4 are allowed (0.0001 万元 = 1 yuan)"
+            ),
+        )),
+        (_, Err(DecimalError::TooManyPlaces(_))) => Some((
+            format!("单元格“{where_zh}”应为整数，而不是 {shown}"),
+            format!("the cell must be a whole number, not {shown}"),
+        )),
+        (CellType::Decimal, Ok(d)) if d.is_negative() => Some((
+            format!("单元格“{where_zh}”的金额不能为负数：{shown}"),
+            format!("the amount cannot be negative: {shown}"),
+        )),
+        (CellType::Count | CellType::Signed, Ok(_)) if text.contains('.') => Some((
+            format!("单元格“{where_zh}”应为整数，而不是 {shown}"),
+            format!("the cell must be a whole number, not {shown}"),
+        )),
+        (CellType::Count, Ok(d)) if d.is_negative() => Some((
+            format!("单元格“{where_zh}”应为非负整数，而不是 {shown}"),
+            format!("the cell must be a whole number of zero or more, not {shown}"),
+        )),
+        _ => None,
+    };
+    if let Some((zh, en)) = problem {
+        p.push(node.pos, zh, en, None);
+        return None;
+    }
+    parsed.ok().map(|value| Cell {
+        value,
+        origin: Origin::Authored(node.pos),
+    })
+}
+
+/// Computes the cells that the author may leave out (`computed` in the schema), using the
+/// rules marked `fills`, until nothing changes. Cells the author wrote are never replaced.
+fn fill_computed(
+    p: &mut Problems,
+    schema: &Schema,
+    mut tables: Vec<PartialTable>,
+) -> Vec<TableData> {
+    loop {
+        let mut changed = false;
+        for rule in schema.rules.iter().filter(|r| r.fills) {
+            let (Some(table), Some(t)) = (
+                schema.table(&rule.table),
+                tables.iter_mut().find(|t| t.key == rule.table),
+            ) else {
+                continue;
+            };
+            let (rows, cols) = (table.blocks[0].leaf_rows(), table.blocks[0].leaf_columns());
+            let grid = &mut t.blocks[0];
+            let index = |keys: &[String], names: &[String]| -> Vec<usize> {
+                keys.iter()
+                    .filter_map(|k| names.iter().position(|n| n == k))
+                    .collect()
+            };
+            let row_names: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+            let col_names: Vec<String> = cols.iter().map(|c| c.key.clone()).collect();
+            let (names, lines) = match rule.per {
+                Per::Row => (&col_names, rows.len()),
+                Per::Column => (&row_names, cols.len()),
+            };
+            let (Some(&target), parts) =
+                (index(&rule.left, names).first(), index(&rule.right, names))
+            else {
+                continue;
+            };
+            for line in 0..lines {
+                let at = |grid: &Vec<Vec<Option<Cell>>>, i: usize| match rule.per {
+                    Per::Row => grid[line][i],
+                    Per::Column => grid[i][line],
+                };
+                if at(grid, target).is_some() {
+                    continue;
+                }
+                let values: Option<Vec<Cell>> = parts.iter().map(|&i| at(grid, i)).collect();
+                if let Some(values) = values {
+                    let sum = values
+                        .iter()
+                        .fold(Decimal::zero(), |acc, c| acc.add(c.value));
+                    let slot = match rule.per {
+                        Per::Row => &mut grid[line][target],
+                        Per::Column => &mut grid[target][line],
+                    };
+                    *slot = Some(Cell {
+                        value: sum,
+                        origin: Origin::Computed,
+                    });
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for t in tables {
+        let mut blocks = Vec::new();
+        let mut complete = true;
+        for grid in t.blocks {
+            let cells: Option<Vec<Vec<Cell>>> = grid
+                .into_iter()
+                .map(|row| row.into_iter().collect())
+                .collect();
+            match cells {
+                Some(cells) => blocks.push(BlockData { cells }),
+                None => complete = false,
+            }
+        }
+        if complete {
+            out.push(TableData {
+                key: t.key,
+                pos: t.pos,
+                blocks,
+            });
+        } else {
+            p.push(
+                t.pos,
+                format!(
+                    "表格 `{}` 中有总计无法计算：计算它所需的单元格也被省略了",
+                    t.key
+                ),
+                format!(
+                    "a total in table `{}` cannot be computed because cells it needs were left out",
+                    t.key
+                ),
+                Some((
+                    "填写被省略的总计".into(),
+                    "write the totals that were left out".into(),
+                )),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,457 @@
+//! Render stage: every page of the site, from the library, through the theme's Tera
+//! templates, optionally minified. Pages are returned in memory; writing them is the
+//! write stage's job. Links are relative (`root` is the way back to the site's top
+//! from each page), so the output works from any folder and from disk.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::config::Config;
+use crate::error::{Diagnostic, Error};
+use crate::markdown::{self, Section};
+use crate::model::{AgencyKind, Library, Report};
+use crate::schema::Registry;
+use crate::tables::{self, TableView};
+
+/// One output file, relative to the output folder.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// The templates every theme provides.
+pub const TEMPLATES: &[&str] = &[
+    "index.html",
+    "years.html",
+    "year.html",
+    "agencies.html",
+    "agency.html",
+    "report.html",
+];
+
+/// A theme loaded from `themes/NAME/`: its templates and its static files.
+pub struct Theme {
+    tera: Tera,
+    assets: Vec<Page>,
+}
+
+impl Theme {
+    pub fn load(dir: &Path) -> Result<Theme, Error> {
+        let templates = dir.join("templates");
+        if !templates.is_dir() {
+            return Err(Error::Usage(format!(
+                "错误：找不到主题模板目录 {}\n  = 帮助：在 portal.yaml 中设置 theme 为 themes/ 下已有的主题名\nerror: no theme templates at {}",
+                templates.display(),
+                templates.display()
+            )));
+        }
+        let mut sources = Vec::new();
+        for entry in walkdir::WalkDir::new(&templates).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::io(&templates, e.into()))?;
+            if entry.file_type().is_file() {
+                let name = crate::load::rel_path(&templates, entry.path());
+                let text = std::fs::read_to_string(entry.path())
+                    .map_err(|e| Error::io(entry.path(), e))?;
+                sources.push((format!("{}", name), text));
+            }
+        }
+        let mut tera = Tera::new();
+        register_filters(&mut tera);
+        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|e| template_error(&templates, e))?;
+        for required in TEMPLATES {
+            if !tera.contains_template(required) {
+                return Err(Error::Template(format!(
+                    "主题缺少模板 {required}（{}）\nthe theme has no template {required}",
+                    templates.display()
+                )));
+            }
+        }
+        let mut assets = Vec::new();
+        let static_dir = dir.join("static");
+        if static_dir.is_dir() {
+            for entry in walkdir::WalkDir::new(&static_dir).sort_by_file_name() {
+                let entry = entry.map_err(|e| Error::io(&static_dir, e.into()))?;
+                if entry.file_type().is_file() {
+                    let content =
+                        std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+                    assets.push(Page {
+                        path: format!(
+                            "static/{}",
+                            crate::load::rel_path(&static_dir, entry.path())
+                        ),
+                        content,
+                    });
+                }
+            }
+        }
+        Ok(Theme { tera, assets })
+    }
+}
+
+fn register_filters(tera: &mut Tera) {
+    // `{{ 24523 | thousands }}` → 24,523 for reading long numbers; tables keep plain digits.
+    tera.register_filter(
+        "thousands",
+        |v: &tera::Value, _: tera::Kwargs, _: &tera::State| -> String {
+            let s = v.to_string();
+            let (int, frac) = s
+                .split_once('.')
+                .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+            let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            match frac {
+                Some(f) => format!("{sign}{out}.{f}"),
+                None => format!("{sign}{out}"),
+            }
+        },
+    );
+}
+
+/// A Tera error with its whole chain (the report with file, line and column is inside).
+fn template_error(dir: &Path, e: tera::Error) -> Error {
+    let mut msg = format!("{} ({})", e, dir.display());
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(&format!("\n{s}"));
+        source = s.source();
+    }
+    Error::Template(msg)
+}
+
+#[derive(Serialize)]
+struct PortalView<'a> {
+    title: &'a str,
+    description: Option<&'a str>,
+    language: &'a str,
+}
+
+/// A report as listed in indexes.
+#[derive(Serialize, Clone)]
+struct Summary<'a> {
+    title: &'a str,
+    agency: &'a str,
+    agency_id: &'a str,
+    agency_kind: AgencyKind,
+    kind_label: &'static str,
+    year: i32,
+    published: String,
+    format: &'a str,
+    format_name: &'a str,
+    sample: bool,
+    /// From the site's top.
+    url: String,
+    agency_url: String,
+}
+
+#[derive(Serialize)]
+struct KindGroup<'a> {
+    kind: AgencyKind,
+    label: &'static str,
+    reports: Vec<Summary<'a>>,
+}
+
+#[derive(Serialize)]
+struct YearView<'a> {
+    year: i32,
+    url: String,
+    count: usize,
+    groups: Vec<KindGroup<'a>>,
+}
+
+#[derive(Serialize)]
+struct AgencyView<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: AgencyKind,
+    kind_label: &'static str,
+    url: String,
+    reports: Vec<Summary<'a>>,
+}
+
+#[derive(Serialize)]
+struct ReportView<'a> {
+    #[serde(flatten)]
+    summary: Summary<'a>,
+    format_source: &'a str,
+    sections: Vec<Section>,
+    tables: BTreeMap<String, TableView>,
+    data_url: String,
+}
+
+pub fn kind_label(kind: AgencyKind) -> &'static str {
+    match kind {
+        AgencyKind::Government => "人民政府",
+        AgencyKind::Department => "政府部门",
+        AgencyKind::Township => "乡镇（街道）",
+        AgencyKind::Other => "其他机关",
+    }
+}
+
+pub fn report_url(r: &Report) -> String {
+    format!("reports/{}/{}/index.html", r.year, r.agency_id)
+}
+
+fn agency_url(id: &str) -> String {
+    format!("agencies/{id}/index.html")
+}
+
+fn year_url(year: i32) -> String {
+    format!("years/{year}/index.html")
+}
+
+/// Renders every page of the site. Report bodies are parsed here; their problems are
+/// returned together so that the author sees all of them.
+pub fn render_site(
+    lib: &Library,
+    config: &Config,
+    registry: &Registry,
+    theme: &Theme,
+) -> Result<Vec<Page>, Error> {
+    let portal = PortalView {
+        title: &config.title,
+        description: config.description.as_deref(),
+        language: &config.language,
+    };
+    fn summary<'a>(r: &'a Report, registry: &'a Registry) -> Summary<'a> {
+        let schema = registry.get(&r.format);
+        Summary {
+            title: &r.title,
+            agency: &r.agency,
+            agency_id: &r.agency_id,
+            agency_kind: r.agency_kind,
+            kind_label: kind_label(r.agency_kind),
+            year: r.year,
+            published: r.published.to_string(),
+            format: &r.format,
+            format_name: schema.map_or("", |s| s.name.as_str()),
+            sample: r.sample,
+            url: report_url(r),
+            agency_url: agency_url(&r.agency_id),
+        }
+    }
+    let summary = |r| summary(r, registry);
+    let base = |root: &str, kind: &str| -> Context {
+        let mut ctx = Context::new();
+        ctx.insert("portal", &portal);
+        ctx.insert("lang", &config.language);
+        ctx.insert("root", root);
+        ctx.insert("page_kind", kind);
+        ctx
+    };
+
+    // Report pages: the bulk of the work, in parallel.
+    let report_pages: Vec<Result<Page, Error>> = lib
+        .reports
+        .par_iter()
+        .map(|r| {
+            let schema = registry
+                .get(&r.format)
+                .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))?;
+            let sections =
+                markdown::render_body(&r.file, &r.body, r.body_line, schema, config.allow_html)
+                    .map_err(Error::Diagnostics)?;
+            let tables = schema
+                .tables
+                .iter()
+                .filter_map(|t| r.table(&t.key).map(|d| (t.key.clone(), tables::view(t, d))))
+                .collect();
+            let view = ReportView {
+                summary: summary(r),
+                format_source: &schema.source,
+                sections,
+                tables,
+                data_url: "data.json".into(),
+            };
+            let mut ctx = base("../../../", "report");
+            ctx.insert("report", &view);
+            let html = render(theme, config, "report.html", &ctx)?;
+            Ok(Page {
+                path: report_url(r),
+                content: html,
+            })
+        })
+        .collect();
+    let mut pages = Vec::new();
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    for p in report_pages {
+        match p {
+            Ok(p) => pages.push(p),
+            Err(Error::Diagnostics(mut d)) => problems.append(&mut d),
+            Err(e) => return Err(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Diagnostics(problems));
+    }
+    for r in &lib.reports {
+        pages.push(Page {
+            path: format!("reports/{}/{}/data.json", r.year, r.agency_id),
+            content: report_json(r, registry)?,
+        });
+    }
+
+    // Year indexes, grouped by agency kind.
+    let years: Vec<YearView> = lib
+        .years()
+        .into_iter()
+        .map(|year| {
+            let in_year: Vec<&Report> = lib.reports.iter().filter(|r| r.year == year).collect();
+            let groups = AgencyKind::ALL
+                .into_iter()
+                .filter_map(|kind| {
+                    let reports: Vec<Summary> = in_year
+                        .iter()
+                        .filter(|r| r.agency_kind == kind)
+                        .map(|r| summary(r))
+                        .collect();
+                    (!reports.is_empty()).then_some(KindGroup {
+                        kind,
+                        label: kind_label(kind),
+                        reports,
+                    })
+                })
+                .collect();
+            YearView {
+                year,
+                url: year_url(year),
+                count: in_year.len(),
+                groups,
+            }
+        })
+        .collect();
+    for y in &years {
+        let mut ctx = base("../../", "year");
+        ctx.insert("year", y);
+        ctx.insert("years", &years);
+        pages.push(Page {
+            path: y.url.clone(),
+            content: render(theme, config, "year.html", &ctx)?,
+        });
+    }
+    let mut ctx = base("../", "years");
+    ctx.insert("years", &years);
+    pages.push(Page {
+        path: "years/index.html".into(),
+        content: render(theme, config, "years.html", &ctx)?,
+    });
+
+    // Agencies: the newest report gives the current name and kind.
+    let agencies: Vec<AgencyView> = lib
+        .agencies()
+        .into_iter()
+        .map(|(id, reports)| AgencyView {
+            id,
+            name: &reports[0].agency,
+            kind: reports[0].agency_kind,
+            kind_label: kind_label(reports[0].agency_kind),
+            url: agency_url(id),
+            reports: reports.iter().map(|r| summary(r)).collect(),
+        })
+        .collect();
+    for a in &agencies {
+        let mut ctx = base("../../", "agency");
+        ctx.insert("agency", a);
+        pages.push(Page {
+            path: a.url.clone(),
+            content: render(theme, config, "agency.html", &ctx)?,
+        });
+    }
+    let mut ctx = base("../", "agencies");
+    ctx.insert("agencies", &agencies);
+    pages.push(Page {
+        path: "agencies/index.html".into(),
+        content: render(theme, config, "agencies.html", &ctx)?,
+    });
+
+    // Home: the newest year's reports and the ways in.
+    let mut ctx = base("", "home");
+    ctx.insert("latest", &years.first());
+    ctx.insert("years", &years);
+    ctx.insert("agency_count", &agencies.len());
+    ctx.insert("report_count", &lib.reports.len());
+    pages.push(Page {
+        path: "index.html".into(),
+        content: render(theme, config, "index.html", &ctx)?,
+    });
+
+    pages.extend(theme.assets.iter().cloned());
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(pages)
+}
+
+fn render(theme: &Theme, config: &Config, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
+    let html = theme
+        .tera
+        .render(name, ctx)
+        .map_err(|e| template_error(Path::new("templates"), e))?;
+    if !config.minify {
+        return Ok(html.into_bytes());
+    }
+    let mut cfg = minify_html::Cfg::new();
+    cfg.keep_closing_tags = true;
+    cfg.keep_html_and_head_opening_tags = true;
+    cfg.minify_css = true;
+    Ok(minify_html::minify(html.as_bytes(), &cfg))
+}
+
+/// The report's metadata and every cell, for download: `{table: {row: {column: value}}}`.
+fn report_json(r: &Report, registry: &Registry) -> Result<Vec<u8>, Error> {
+    use serde_json::{Map, Value, json};
+    let mut tables = Map::new();
+    if let Some(schema) = registry.get(&r.format) {
+        for t in &schema.tables {
+            let Some(data) = r.table(&t.key) else {
+                continue;
+            };
+            let mut rows = Map::new();
+            for (block, cells) in t.blocks.iter().zip(&data.blocks) {
+                let cols = block.leaf_columns();
+                for (row, values) in block.leaf_rows().iter().zip(&cells.cells) {
+                    let mut m = Map::new();
+                    for (c, cell) in cols.iter().zip(values) {
+                        let v = match c.cell_type {
+                            crate::schema::CellType::Decimal => {
+                                Value::String(cell.value.to_string())
+                            }
+                            _ => cell
+                                .value
+                                .to_string()
+                                .parse::<i64>()
+                                .map(Value::from)
+                                .unwrap_or(Value::Null),
+                        };
+                        m.insert(c.key.clone(), v);
+                    }
+                    rows.insert(row.key.clone(), Value::Object(m));
+                }
+            }
+            tables.insert(t.key.clone(), Value::Object(rows));
+        }
+    }
+    let doc = json!({
+        "title": r.title,
+        "agency": r.agency,
+        "agency_id": r.agency_id,
+        "agency_kind": r.agency_kind,
+        "year": r.year,
+        "published": r.published.to_string(),
+        "format": r.format,
+        "sample": r.sample,
+        "tables": tables,
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
+}

@@ -1,0 +1,470 @@
+//! Report formats as data.
+//!
+//! A format (the 2021 national format, the 2019 trial format, reports before 2019, or a
+//! portal's own kind of report) is one YAML file: its sections, its tables as trees of
+//! row and column labels, the type of every cell and the relations between cells. The
+//! built-in formats are embedded in the binary; a portal may add its own in `schemas/`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Diagnostic, Error};
+use crate::yaml::Pos;
+
+/// The formats that ship with portalgen, as (file name, text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("cn-2021.yaml", include_str!("schemas/cn-2021.yaml")),
+    ("cn-2019.yaml", include_str!("schemas/cn-2019.yaml")),
+    ("cn-legacy.yaml", include_str!("schemas/cn-legacy.yaml")),
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub years: YearRange,
+    #[serde(default)]
+    pub sections: Vec<Section>,
+    #[serde(default)]
+    pub tables: Vec<Table>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearRange {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+impl YearRange {
+    pub fn contains(&self, year: i32) -> bool {
+        self.from.is_none_or(|f| year >= f) && self.to.is_none_or(|t| year <= t)
+    }
+}
+
+/// One of the report's numbered sections (一、总体情况 …).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    /// The Chinese ordinal that starts the heading: 一, 二 …
+    pub ordinal: String,
+    pub key: String,
+    pub title: String,
+    #[serde(default)]
+    pub title_en: String,
+    /// Words that identify the heading when its wording varies between reports.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The table that belongs in this section, if any.
+    #[serde(default)]
+    pub table: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// Rows down the side, columns across the top.
+    #[default]
+    Grid,
+    /// All cells on one line; the rows become the top level of the column header.
+    Flat,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// The front-matter key that holds this table.
+    pub key: String,
+    /// The section ordinal the table belongs to.
+    pub section: String,
+    pub caption: String,
+    #[serde(default)]
+    pub caption_en: String,
+    /// A note printed with the table (e.g. the official 勾稽关系 note).
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub note_en: Option<String>,
+    /// Unit of every cell unless a column says otherwise.
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub layout: Layout,
+    pub blocks: Vec<Block>,
+}
+
+/// A rectangular part of a table: row tree × column tree. Table 二 stacks several.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Block {
+    #[serde(default)]
+    pub caption: Option<String>,
+    #[serde(default)]
+    pub caption_en: Option<String>,
+    /// Header of the row-label column (e.g. 信息内容).
+    #[serde(default)]
+    pub stub: Option<String>,
+    #[serde(default)]
+    pub stub_en: Option<String>,
+    pub columns: Vec<Axis>,
+    pub rows: Vec<Axis>,
+}
+
+/// A node of a row or column tree. Leaves have a key; inner nodes only group.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    #[serde(default)]
+    pub key: Option<String>,
+    pub label: String,
+    #[serde(default)]
+    pub label_en: String,
+    /// Cell type, for columns.
+    #[serde(default, rename = "type")]
+    pub cell_type: Option<CellType>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// The author may leave these cells out; a `fills` rule computes them.
+    #[serde(default)]
+    pub computed: bool,
+    #[serde(default)]
+    pub children: Vec<Axis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellType {
+    /// A non-negative whole number.
+    Count,
+    /// A whole number that may be negative (2019 本年增/减).
+    Signed,
+    /// A non-negative exact decimal with at most four places.
+    Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Σ left = Σ right, for every row or every column.
+    Sum,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Per {
+    Row,
+    Column,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleKind,
+    pub table: String,
+    pub per: Per,
+    pub left: Vec<String>,
+    pub right: Vec<String>,
+    /// When `left` is one computed cell that the author left out, compute it from `right`.
+    #[serde(default)]
+    pub fills: bool,
+    pub severity: Severity,
+    /// official (printed in the format), structural (implied by a 总计 label), heuristic.
+    pub source: String,
+    pub message: String,
+    #[serde(default)]
+    pub message_en: String,
+}
+
+/// A leaf column with its position and the labels above it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeafCol {
+    pub key: String,
+    pub label: String,
+    pub label_en: String,
+    pub cell_type: CellType,
+    pub unit: Option<String>,
+    pub computed: bool,
+}
+
+/// A leaf row with the labels of the groups it sits in.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeafRow {
+    pub key: String,
+    pub label: String,
+    pub label_en: String,
+    pub computed: bool,
+    /// Labels from the outermost group down to this row, e.g. [三、本年度办理结果, （三）不予公开, 1．属于国家秘密].
+    pub path: Vec<String>,
+}
+
+impl Block {
+    pub fn leaf_columns(&self) -> Vec<LeafCol> {
+        let mut out = Vec::new();
+        fn walk(nodes: &[Axis], unit: Option<&String>, out: &mut Vec<LeafCol>) {
+            for n in nodes {
+                let unit = n.unit.as_ref().or(unit);
+                if n.children.is_empty() {
+                    out.push(LeafCol {
+                        key: n.key.clone().unwrap_or_default(),
+                        label: n.label.clone(),
+                        label_en: n.label_en.clone(),
+                        cell_type: n.cell_type.unwrap_or(CellType::Count),
+                        unit: unit.cloned(),
+                        computed: n.computed,
+                    });
+                } else {
+                    walk(&n.children, unit, out);
+                }
+            }
+        }
+        walk(&self.columns, None, &mut out);
+        out
+    }
+
+    pub fn leaf_rows(&self) -> Vec<LeafRow> {
+        let mut out = Vec::new();
+        fn walk(nodes: &[Axis], path: &mut Vec<String>, out: &mut Vec<LeafRow>) {
+            for n in nodes {
+                path.push(n.label.clone());
+                if n.children.is_empty() {
+                    out.push(LeafRow {
+                        key: n.key.clone().unwrap_or_default(),
+                        label: n.label.clone(),
+                        label_en: n.label_en.clone(),
+                        computed: n.computed,
+                        path: path.clone(),
+                    });
+                } else {
+                    walk(&n.children, path, out);
+                }
+                path.pop();
+            }
+        }
+        walk(&self.rows, &mut Vec::new(), &mut out);
+        out
+    }
+}
+
+impl Schema {
+    pub fn table(&self, key: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.key == key)
+    }
+
+    /// Finds a table by its key or by the ordinal of its section (二, 三, 四).
+    pub fn table_by_key_or_ordinal(&self, name: &str) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|t| t.key == name || t.section == name)
+    }
+
+    /// Checks that the file is consistent in itself: unique keys, leaves with keys,
+    /// rules that name existing cells. A schema error is the schema author's, so it is
+    /// reported against the schema file.
+    fn validate(&self, file: &str) -> Result<(), Vec<Diagnostic>> {
+        let mut problems = Vec::new();
+        let mut bad = |msg: String| {
+            problems.push(Diagnostic::error(file, Pos::default(), msg.clone(), msg));
+        };
+        for table in &self.tables {
+            if !self.sections.iter().any(|s| s.ordinal == table.section) {
+                bad(format!(
+                    "table `{}` names section `{}`, which is not declared",
+                    table.key, table.section
+                ));
+            }
+            let mut row_keys = BTreeMap::new();
+            for block in &table.blocks {
+                for row in block.leaf_rows() {
+                    if row.key.is_empty() {
+                        bad(format!(
+                            "table `{}`: row `{}` has no key",
+                            table.key, row.label
+                        ));
+                    } else if row_keys.insert(row.key.clone(), ()).is_some() {
+                        bad(format!(
+                            "table `{}`: row key `{}` is used twice",
+                            table.key, row.key
+                        ));
+                    }
+                }
+                let mut col_keys = BTreeMap::new();
+                for col in block.leaf_columns() {
+                    if col.key.is_empty() {
+                        bad(format!(
+                            "table `{}`: column `{}` has no key",
+                            table.key, col.label
+                        ));
+                    } else if col_keys.insert(col.key.clone(), ()).is_some() {
+                        bad(format!(
+                            "table `{}`: column key `{}` is used twice",
+                            table.key, col.key
+                        ));
+                    }
+                }
+            }
+        }
+        for rule in &self.rules {
+            let Some(table) = self.table(&rule.table) else {
+                bad(format!(
+                    "rule {} names table `{}`, which is not declared",
+                    rule.id, rule.table
+                ));
+                continue;
+            };
+            let block = &table.blocks[0];
+            let names: Vec<String> = match rule.per {
+                Per::Row => block.leaf_columns().into_iter().map(|c| c.key).collect(),
+                Per::Column => block.leaf_rows().into_iter().map(|r| r.key).collect(),
+            };
+            if table.blocks.len() != 1 {
+                bad(format!(
+                    "rule {}: sum rules apply to single-block tables only",
+                    rule.id
+                ));
+            }
+            for key in rule.left.iter().chain(&rule.right) {
+                if !names.contains(key) {
+                    bad(format!(
+                        "rule {} names `{key}`, which is not a {} of table `{}`",
+                        rule.id,
+                        if rule.per == Per::Row {
+                            "column"
+                        } else {
+                            "row"
+                        },
+                        rule.table
+                    ));
+                }
+            }
+            if rule.fills && rule.left.len() != 1 {
+                bad(format!(
+                    "rule {}: `fills` needs exactly one cell on the left",
+                    rule.id
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Every format a portal can use, by id.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    schemas: BTreeMap<String, Schema>,
+}
+
+impl Registry {
+    /// The built-in formats plus the portal's own `schemas/*.yaml`, if that folder exists.
+    pub fn load(portal_schemas: &Path) -> Result<Registry, Error> {
+        let mut sources: Vec<(String, String)> = BUILTIN
+            .iter()
+            .map(|(name, text)| (format!("<built-in>/{name}"), (*text).to_owned()))
+            .collect();
+        if portal_schemas.is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(portal_schemas)
+                .map_err(|e| Error::io(portal_schemas, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                sources.push((path.display().to_string(), text));
+            }
+        }
+        let mut schemas = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (file, text) in sources {
+            match Self::parse_one(&file, &text) {
+                Ok(schema) => {
+                    if schemas.contains_key(&schema.id) {
+                        let msg = format!("format id `{}` is declared twice", schema.id);
+                        problems.push(Diagnostic::error(&file, Pos::default(), msg.clone(), msg));
+                    } else {
+                        schemas.insert(schema.id.clone(), schema);
+                    }
+                }
+                Err(mut d) => problems.append(&mut d),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Registry { schemas })
+        } else {
+            Err(Error::Diagnostics(problems))
+        }
+    }
+
+    fn parse_one(file: &str, text: &str) -> Result<Schema, Vec<Diagnostic>> {
+        let schema: Schema = serde_saphyr::from_str(text).map_err(|e| {
+            let pos = e
+                .location()
+                .map(|l| Pos {
+                    line: l.line() as usize,
+                    column: l.column() as usize,
+                })
+                .unwrap_or_default();
+            let msg = format!("invalid format file: {}", e.without_snippet());
+            vec![Diagnostic::error(file, pos, msg.clone(), msg)]
+        })?;
+        schema.validate(file)?;
+        Ok(schema)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Schema> {
+        self.schemas.get(id)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.schemas.keys().map(String::as_str)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Schema> {
+        self.schemas.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_formats_load_and_have_the_official_cell_counts() {
+        let reg = Registry::load(Path::new("/nonexistent")).expect("built-in schemas are valid");
+        let count = |id: &str, table: &str| -> usize {
+            let t = reg.get(id).and_then(|s| s.table(table)).expect("table");
+            t.blocks
+                .iter()
+                .map(|b| b.leaf_rows().len() * b.leaf_columns().len())
+                .sum()
+        };
+        assert_eq!(count("cn-2021", "active_disclosure"), 10);
+        assert_eq!(count("cn-2021", "applications"), 175);
+        assert_eq!(count("cn-2021", "review_litigation"), 15);
+        assert_eq!(count("cn-2019", "active_disclosure"), 22);
+        assert_eq!(count("cn-2019", "applications"), 161);
+        assert_eq!(count("cn-2019", "review_litigation"), 15);
+        assert!(reg.get("cn-legacy").is_some_and(|s| s.tables.is_empty()));
+    }
+}

@@ -1,0 +1,80 @@
+//! The whole build, stage by stage: load → model → render → write.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::error::{Error, Lang};
+use crate::render::{self, Theme};
+use crate::schema::Registry;
+use crate::{load, model, write};
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The portal's folder (holds portal.yaml, content/, themes/).
+    pub root: PathBuf,
+    /// Where the site goes; `public/` under the root when not given.
+    pub output: Option<PathBuf>,
+}
+
+/// What a finished build did.
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    pub reports: usize,
+    pub pages: usize,
+    pub output: PathBuf,
+    pub seconds: f64,
+}
+
+/// The portal's language for messages, or Chinese when the settings cannot be read.
+pub fn portal_lang(root: &Path) -> Lang {
+    Config::load(root)
+        .map(|c| Lang::from_tag(&c.language))
+        .unwrap_or_default()
+}
+
+/// Builds the portal at `opts.root` into its output folder. Nothing is written unless
+/// every stage succeeds.
+pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
+    let started = Instant::now();
+    let root = &opts.root;
+    let config = Config::load(root)?;
+    let registry = Registry::load(&root.join("schemas"))?;
+
+    let files = load::find_reports(root, &root.join("content"))?;
+    let loaded: Vec<_> = files
+        .par_iter()
+        .map(|p| load::read_report(root, p))
+        .collect();
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for r in loaded {
+        match r {
+            Ok(s) => sources.push(s),
+            Err(d) => problems.push(d),
+        }
+    }
+    let library = match model::build_library(sources, &registry) {
+        Ok(lib) if problems.is_empty() => lib,
+        Ok(_) => return Err(Error::Diagnostics(problems)),
+        Err(mut more) => {
+            problems.append(&mut more);
+            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            return Err(Error::Diagnostics(problems));
+        }
+    };
+
+    let theme = Theme::load(&root.join("themes").join(&config.theme))?;
+    let pages = render::render_site(&library, &config, &registry, &theme)?;
+    let output = opts.output.clone().unwrap_or_else(|| root.join("public"));
+    write::write_site(&output, &pages)?;
+    Ok(BuildSummary {
+        reports: library.reports.len(),
+        pages: pages.len(),
+        output,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

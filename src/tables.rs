@@ -1,0 +1,436 @@
+//! Render stage, tables: lay out a table's data under the official multi-level headers.
+//!
+//! The header rows and row stubs are computed from the schema's label trees (colspan =
+//! leaves below a label, rowspan = levels it stands for), so any format's table renders
+//! the way its official form prints it. Every data cell lists the ids of all header cells
+//! above and beside it (`headers`), so a screen reader announces each number with its
+//! full row and column labels.
+
+use serde::Serialize;
+
+use crate::model::{Origin, TableData};
+use crate::schema::{Axis, CellType, Layout, Table};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableView {
+    pub key: String,
+    pub id: String,
+    pub section: String,
+    pub caption: String,
+    pub caption_en: String,
+    pub note: Option<String>,
+    pub unit: Option<String>,
+    pub blocks: Vec<BlockView>,
+    /// True when some cell was computed rather than written by the author.
+    pub has_computed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockView {
+    pub caption: Option<String>,
+    pub columns: usize,
+    pub header_rows: Vec<Vec<HeaderCell>>,
+    pub rows: Vec<BodyRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeaderCell {
+    pub id: String,
+    pub label: String,
+    pub label_en: String,
+    pub colspan: usize,
+    pub rowspan: usize,
+    /// `col`, `colgroup`, `row`, `rowgroup`, or empty for the blank corner.
+    pub scope: String,
+    /// `th` for headers; `td` for the blank corner cell.
+    pub tag: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BodyRow {
+    pub stubs: Vec<HeaderCell>,
+    pub cells: Vec<DataCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DataCell {
+    pub text: String,
+    /// Space-separated ids of the header cells that describe this cell.
+    pub headers: String,
+    pub computed: bool,
+    pub decimal: bool,
+}
+
+/// Builds the view of one table. `data` must come from the same schema table.
+pub fn view(table: &Table, data: &TableData) -> TableView {
+    let prefix = format!("t-{}", table.key.replace('_', "-"));
+    let mut has_computed = false;
+    let blocks = table
+        .blocks
+        .iter()
+        .zip(&data.blocks)
+        .enumerate()
+        .map(|(bi, (block, cells))| {
+            let id = |kind: &str, n: usize| format!("{prefix}-b{bi}-{kind}{n}");
+            let leaf_cols = block.leaf_columns();
+            let fmt = |ci: usize, c: &crate::model::Cell| DataCell {
+                text: c.value.to_string(),
+                headers: String::new(),
+                computed: matches!(c.origin, Origin::Computed),
+                decimal: leaf_cols
+                    .get(ci)
+                    .is_some_and(|l| l.cell_type == CellType::Decimal),
+            };
+            match table.layout {
+                Layout::Grid => {
+                    let col_depth = depth(&block.columns);
+                    let stub_depth = depth(&block.rows);
+                    let mut counter = 0;
+                    let mut header_rows = vec![Vec::new(); col_depth];
+                    let corner = HeaderCell {
+                        id: id("h", 0),
+                        label: block.stub.clone().unwrap_or_default(),
+                        label_en: block.stub_en.clone().unwrap_or_default(),
+                        colspan: stub_depth,
+                        rowspan: col_depth,
+                        scope: if block.stub.is_some() {
+                            "col".into()
+                        } else {
+                            String::new()
+                        },
+                        tag: if block.stub.is_some() {
+                            "th".into()
+                        } else {
+                            "td".into()
+                        },
+                    };
+                    header_rows[0].push(corner);
+                    let mut col_headers: Vec<Vec<String>> = Vec::new();
+                    lay_columns(
+                        &block.columns,
+                        0,
+                        col_depth,
+                        &mut Vec::new(),
+                        &mut header_rows,
+                        &mut col_headers,
+                        &mut counter,
+                        &|n| id("c", n),
+                    );
+                    let mut rows = Vec::new();
+                    let mut path_ids: Vec<String> = Vec::new();
+                    let mut leaf = 0;
+                    lay_rows(
+                        &block.rows,
+                        0,
+                        stub_depth,
+                        &mut path_ids,
+                        &mut Vec::new(),
+                        &mut rows,
+                        &mut leaf,
+                        &mut counter,
+                        &|n| id("r", n),
+                    );
+                    for (ri, row) in rows.iter_mut().enumerate() {
+                        let row_ids = row.1.clone();
+                        row.0.cells = cells.cells[ri]
+                            .iter()
+                            .enumerate()
+                            .map(|(ci, c)| {
+                                let mut d = fmt(ci, c);
+                                let mut ids = row_ids.clone();
+                                ids.extend(col_headers[ci].iter().cloned());
+                                d.headers = ids.join(" ");
+                                has_computed |= d.computed;
+                                d
+                            })
+                            .collect();
+                    }
+                    BlockView {
+                        caption: block.caption.clone(),
+                        columns: stub_depth + col_headers.len(),
+                        header_rows,
+                        rows: rows.into_iter().map(|r| r.0).collect(),
+                    }
+                }
+                Layout::Flat => {
+                    // Rows become the top of the header; every leaf row carries the column tree.
+                    let tree = graft(&block.rows, &block.columns);
+                    let col_depth = depth(&tree);
+                    let mut counter = 0;
+                    let mut header_rows = vec![Vec::new(); col_depth];
+                    let mut col_headers = Vec::new();
+                    lay_columns(
+                        &tree,
+                        0,
+                        col_depth,
+                        &mut Vec::new(),
+                        &mut header_rows,
+                        &mut col_headers,
+                        &mut counter,
+                        &|n| id("c", n),
+                    );
+                    let n_cols = leaf_cols.len().max(1);
+                    let cells: Vec<DataCell> = cells
+                        .cells
+                        .iter()
+                        .flatten()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            let mut d = fmt(i % n_cols, c);
+                            d.headers = col_headers.get(i).map(|h| h.join(" ")).unwrap_or_default();
+                            has_computed |= d.computed;
+                            d
+                        })
+                        .collect();
+                    BlockView {
+                        caption: block.caption.clone(),
+                        columns: cells.len(),
+                        header_rows,
+                        rows: vec![BodyRow {
+                            stubs: Vec::new(),
+                            cells,
+                        }],
+                    }
+                }
+            }
+        })
+        .collect();
+    TableView {
+        key: table.key.clone(),
+        id: prefix,
+        section: table.section.clone(),
+        caption: table.caption.clone(),
+        caption_en: table.caption_en.clone(),
+        note: table.note.clone(),
+        unit: table.unit.clone(),
+        blocks,
+        has_computed,
+    }
+}
+
+fn depth(nodes: &[Axis]) -> usize {
+    nodes
+        .iter()
+        .map(|n| 1 + depth(&n.children))
+        .max()
+        .unwrap_or(0)
+}
+
+fn leaves(node: &Axis) -> usize {
+    if node.children.is_empty() {
+        1
+    } else {
+        node.children.iter().map(leaves).sum()
+    }
+}
+
+/// Copies the column tree under every leaf of the row tree.
+fn graft(rows: &[Axis], columns: &[Axis]) -> Vec<Axis> {
+    rows.iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.children = if r.children.is_empty() {
+                columns.to_vec()
+            } else {
+                graft(&r.children, columns)
+            };
+            r
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lay_columns(
+    nodes: &[Axis],
+    level: usize,
+    depth: usize,
+    path: &mut Vec<String>,
+    header_rows: &mut [Vec<HeaderCell>],
+    leaf_headers: &mut Vec<Vec<String>>,
+    counter: &mut usize,
+    id: &dyn Fn(usize) -> String,
+) {
+    for n in nodes {
+        *counter += 1;
+        let cell_id = id(*counter);
+        let is_leaf = n.children.is_empty();
+        header_rows[level].push(HeaderCell {
+            id: cell_id.clone(),
+            label: n.label.clone(),
+            label_en: n.label_en.clone(),
+            colspan: leaves(n),
+            rowspan: if is_leaf { depth - level } else { 1 },
+            scope: if is_leaf {
+                "col".into()
+            } else {
+                "colgroup".into()
+            },
+            tag: "th".into(),
+        });
+        path.push(cell_id);
+        if is_leaf {
+            leaf_headers.push(path.clone());
+        } else {
+            lay_columns(
+                &n.children,
+                level + 1,
+                depth,
+                path,
+                header_rows,
+                leaf_headers,
+                counter,
+                id,
+            );
+        }
+        path.pop();
+    }
+}
+
+/// Emits one body row per leaf; a group's stub cell goes on the row of its first leaf.
+#[allow(clippy::too_many_arguments)]
+fn lay_rows(
+    nodes: &[Axis],
+    level: usize,
+    depth: usize,
+    path: &mut Vec<String>,
+    pending: &mut Vec<HeaderCell>,
+    rows: &mut Vec<(BodyRow, Vec<String>)>,
+    leaf: &mut usize,
+    counter: &mut usize,
+    id: &dyn Fn(usize) -> String,
+) {
+    for n in nodes {
+        *counter += 1;
+        let cell_id = id(*counter);
+        let is_leaf = n.children.is_empty();
+        pending.push(HeaderCell {
+            id: cell_id.clone(),
+            label: n.label.clone(),
+            label_en: n.label_en.clone(),
+            colspan: if is_leaf { depth - level } else { 1 },
+            rowspan: leaves(n),
+            scope: if is_leaf {
+                "row".into()
+            } else {
+                "rowgroup".into()
+            },
+            tag: "th".into(),
+        });
+        path.push(cell_id);
+        if is_leaf {
+            rows.push((
+                BodyRow {
+                    stubs: std::mem::take(pending),
+                    cells: Vec::new(),
+                },
+                path.clone(),
+            ));
+            *leaf += 1;
+        } else {
+            lay_rows(
+                &n.children,
+                level + 1,
+                depth,
+                path,
+                pending,
+                rows,
+                leaf,
+                counter,
+                id,
+            );
+        }
+        path.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decimal::Decimal;
+    use crate::model::{BlockData, Cell};
+    use crate::schema::Registry;
+    use crate::yaml::Pos;
+
+    fn data(table: &Table) -> TableData {
+        let blocks = table
+            .blocks
+            .iter()
+            .map(|b| BlockData {
+                cells: vec![
+                    vec![
+                        Cell {
+                            value: Decimal::from_int(1),
+                            origin: Origin::Authored(Pos::default())
+                        };
+                        b.leaf_columns().len()
+                    ];
+                    b.leaf_rows().len()
+                ],
+            })
+            .collect();
+        TableData {
+            key: table.key.clone(),
+            pos: Pos::default(),
+            blocks,
+        }
+    }
+
+    #[test]
+    fn table_three_has_the_official_spans() {
+        let reg = Registry::load(std::path::Path::new("/none")).expect("schemas");
+        let t = reg
+            .get("cn-2021")
+            .and_then(|s| s.table("applications"))
+            .expect("t");
+        let v = view(t, &data(t));
+        let b = &v.blocks[0];
+        assert_eq!(b.header_rows.len(), 3);
+        let corner = &b.header_rows[0][0];
+        assert_eq!(
+            (corner.colspan, corner.rowspan, corner.tag.as_str()),
+            (3, 3, "td")
+        );
+        assert_eq!(
+            (
+                b.header_rows[0][1].label.as_str(),
+                b.header_rows[0][1].colspan
+            ),
+            ("申请人情况", 7)
+        );
+        let natural = &b.header_rows[1][0];
+        assert_eq!((natural.label.as_str(), natural.rowspan), ("自然人", 2));
+        assert_eq!(b.rows.len(), 25);
+        let outcome = &b.rows[2].stubs[0];
+        assert_eq!(
+            (outcome.label.as_str(), outcome.rowspan),
+            ("三、本年度办理结果", 22)
+        );
+        assert_eq!(b.rows[0].stubs[0].colspan, 3);
+        assert_eq!(b.rows[2].stubs[1].colspan, 2);
+        // Each number is tied to its row path and column path.
+        let headers = &b.rows[4].cells[1].headers;
+        assert_eq!(headers.split(' ').count(), 3 + 3);
+    }
+
+    #[test]
+    fn table_four_is_one_row_under_three_header_levels() {
+        let reg = Registry::load(std::path::Path::new("/none")).expect("schemas");
+        let t = reg
+            .get("cn-2021")
+            .and_then(|s| s.table("review_litigation"))
+            .expect("t");
+        let v = view(t, &data(t));
+        let b = &v.blocks[0];
+        assert_eq!(b.header_rows.len(), 3);
+        assert_eq!(
+            b.header_rows[0]
+                .iter()
+                .map(|h| h.colspan)
+                .collect::<Vec<_>>(),
+            [5, 10]
+        );
+        assert_eq!(b.header_rows[1][0].rowspan, 2);
+        assert_eq!(b.rows.len(), 1);
+        assert_eq!(b.rows[0].cells.len(), 15);
+    }
+}
