@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod model;
 pub mod render;
 pub mod schema;
+pub mod schema_json;
 pub mod site;
 pub mod tables;
 pub mod write;

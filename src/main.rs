@@ -27,6 +27,15 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Write the JSON Schema of every report format (for editors' autocompletion).
+    JsonSchema {
+        /// The portal's folder; its own formats in schemas/ are included.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Folder to write <format>.json files into.
+        #[arg(long, default_value = "docs/schemas")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,5 +60,17 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::JsonSchema { root, out } => match portalgen::site::write_json_schemas(&root, &out) {
+            Ok(files) => {
+                for f in files {
+                    println!("wrote {}", f.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprint!("{}", e.render(portalgen::site::portal_lang(&root)));
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -386,6 +386,10 @@ pub fn render_site(
         content: render(theme, config, "index.html", &ctx)?,
     });
 
+    // The formats' JSON Schemas, for editors and for anyone reusing the data.
+    for schema in registry.all() {
+        pages.push(Page { path: format!("schemas/{}.json", schema.id), content: crate::schema_json::to_text(schema).into_bytes() });
+    }
     pages.extend(theme.assets.iter().cloned());
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(pages)

@@ -78,3 +78,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+/// Writes `<format>.json` JSON Schemas for every format the portal knows into `out`.
+pub fn write_json_schemas(root: &Path, out: &Path) -> Result<Vec<PathBuf>, Error> {
+    let registry = Registry::load(&root.join("schemas"))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut written = Vec::new();
+    for schema in registry.all() {
+        let path = out.join(format!("{}.json", schema.id));
+        std::fs::write(&path, crate::schema_json::to_text(schema)).map_err(|e| Error::io(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
