@@ -74,8 +74,13 @@ impl Decimal {
     pub fn units(&self) -> i128 {
         self.units
     }
+}
 
-    pub fn add(self, other: Decimal) -> Decimal {
+impl std::ops::Add for Decimal {
+    type Output = Decimal;
+
+    /// The sum keeps the wider of the two scales, so `1.5 + 0.25` prints `1.75`.
+    fn add(self, other: Decimal) -> Decimal {
         Decimal {
             units: self.units + other.units,
             scale: self.scale.max(other.scale),
@@ -125,6 +130,6 @@ mod tests {
     fn adds_keeping_the_wider_scale() {
         let a = Decimal::parse("1.5").expect("a");
         let b = Decimal::parse("0.25").expect("b");
-        assert_eq!(a.add(b).to_string(), "1.75");
+        assert_eq!((a + b).to_string(), "1.75");
     }
 }

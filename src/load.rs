@@ -59,7 +59,7 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
 }
 
 /// Reads one report file: UTF-8 check, front matter split, YAML parse.
-pub fn read_report(root: &Path, path: &Path) -> Result<SourceFile, Diagnostic> {
+pub fn read_report(root: &Path, path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
     let rel = rel_path(root, path);
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostic::error(
@@ -76,15 +76,17 @@ pub fn read_report(root: &Path, path: &Path) -> Result<SourceFile, Diagnostic> {
             let valid = std::str::from_utf8(valid).unwrap_or_default();
             let line = valid.matches('\n').count() + 1;
             let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            return Err(Diagnostic::error(
-                &rel,
-                Pos { line, column },
-                "文件不是 UTF-8 编码",
-                "the file is not UTF-8 text",
-            )
-            .with_help(
-                "用编辑器以 UTF-8 编码另存此文件（GBK/GB18030 编码的文件需要转换）",
-                "save the file as UTF-8 (files in GBK/GB18030 must be converted)",
+            return Err(Box::new(
+                Diagnostic::error(
+                    &rel,
+                    Pos { line, column },
+                    "文件不是 UTF-8 编码",
+                    "the file is not UTF-8 text",
+                )
+                .with_help(
+                    "用编辑器以 UTF-8 编码另存此文件（GBK/GB18030 编码的文件需要转换）",
+                    "save the file as UTF-8 (files in GBK/GB18030 must be converted)",
+                ),
             ));
         }
     };

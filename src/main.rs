@@ -60,7 +60,8 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::JsonSchema { root, out } => match portalgen::site::write_json_schemas(&root, &out) {
+        Command::JsonSchema { root, out } => match portalgen::site::write_json_schemas(&root, &out)
+        {
             Ok(files) => {
                 for f in files {
                     println!("wrote {}", f.display());

@@ -787,13 +787,13 @@ fn build_row(
             for (k, v) in entries {
                 let name = k.as_str().unwrap_or_default();
                 match cols.iter().position(|c| c.key == name) {
-                    Some(i) => match {
+                    Some(i) => {
                         given[i] = true;
-                        cell(p, &cols[i], v, &where_zh(&cols[i]))
-                    } {
-                        Some(c) => out[i] = Some(c),
-                        None => ok = false,
-                    },
+                        match cell(p, &cols[i], v, &where_zh(&cols[i])) {
+                            Some(c) => out[i] = Some(c),
+                            None => ok = false,
+                        }
+                    }
                     None => {
                         ok = false;
                         let keys: Vec<&str> = cols.iter().map(|c| c.key.as_str()).collect();
@@ -959,9 +959,7 @@ fn fill_computed(
                 }
                 let values: Option<Vec<Cell>> = parts.iter().map(|&i| at(grid, i)).collect();
                 if let Some(values) = values {
-                    let sum = values
-                        .iter()
-                        .fold(Decimal::zero(), |acc, c| acc.add(c.value));
+                    let sum = values.iter().fold(Decimal::zero(), |acc, c| acc + c.value);
                     let slot = match rule.per {
                         Per::Row => &mut grid[line][target],
                         Per::Column => &mut grid[target][line],

@@ -57,7 +57,7 @@ impl Theme {
                 let name = crate::load::rel_path(&templates, entry.path());
                 let text = std::fs::read_to_string(entry.path())
                     .map_err(|e| Error::io(entry.path(), e))?;
-                sources.push((format!("{}", name), text));
+                sources.push((name, text));
             }
         }
         let mut tera = Tera::new();
@@ -388,7 +388,10 @@ pub fn render_site(
 
     // The formats' JSON Schemas, for editors and for anyone reusing the data.
     for schema in registry.all() {
-        pages.push(Page { path: format!("schemas/{}.json", schema.id), content: crate::schema_json::to_text(schema).into_bytes() });
+        pages.push(Page {
+            path: format!("schemas/{}.json", schema.id),
+            content: crate::schema_json::to_text(schema).into_bytes(),
+        });
     }
     pages.extend(theme.assets.iter().cloned());
     pages.sort_by(|a, b| a.path.cmp(&b.path));

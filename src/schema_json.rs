@@ -24,16 +24,31 @@ fn cell_schema(col: &LeafCol) -> Value {
 /// The JSON Schema (draft 2020-12) of a report's front matter in this format.
 pub fn generate(schema: &Schema) -> Value {
     let mut props = Map::new();
-    props.insert("format".into(), json!({"title": "报告格式 (format)", "const": schema.id, "description": schema.name}));
+    props.insert(
+        "format".into(),
+        json!({"title": "报告格式 (format)", "const": schema.id, "description": schema.name}),
+    );
     props.insert("title".into(), json!({"title": "报告标题 (title)", "type": "string", "description": "省略时为“机关名称+年度+年政府信息公开工作年度报告”"}));
-    props.insert("agency".into(), json!({"title": "发布机关 (agency)", "type": "string", "minLength": 1}));
+    props.insert(
+        "agency".into(),
+        json!({"title": "发布机关 (agency)", "type": "string", "minLength": 1}),
+    );
     props.insert("agency_id".into(), json!({"title": "机关标识 (agency_id)", "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", "description": "小写字母、数字和连字符，用于网址"}));
     props.insert("agency_kind".into(), json!({"title": "机关类别 (agency_kind)", "enum": ["government", "department", "township", "other"],
         "description": "government 人民政府（3月31日前公开）; department 政府部门（1月31日前公开）; township 乡镇（街道）; other 其他"}));
-    props.insert("year".into(), json!({"title": "报告年度 (year)", "type": "integer", "minimum": 1990, "maximum": 2100}));
-    props.insert("published".into(), json!({"title": "公开日期 (published)", "type": "string", "format": "date"}));
+    props.insert(
+        "year".into(),
+        json!({"title": "报告年度 (year)", "type": "integer", "minimum": 1990, "maximum": 2100}),
+    );
+    props.insert(
+        "published".into(),
+        json!({"title": "公开日期 (published)", "type": "string", "format": "date"}),
+    );
     props.insert("sample".into(), json!({"title": "示例数据 (sample)", "type": "boolean", "description": "虚构的演示报告设为 true"}));
-    let mut required: Vec<Value> = ["agency", "agency_id", "agency_kind", "year", "published"].iter().map(|s| json!(s)).collect();
+    let mut required: Vec<Value> = ["agency", "agency_id", "agency_kind", "year", "published"]
+        .iter()
+        .map(|s| json!(s))
+        .collect();
     for table in &schema.tables {
         let mut rows = Map::new();
         let mut row_required = Vec::new();
@@ -67,14 +82,17 @@ pub fn generate(schema: &Schema) -> Value {
                 }
             }
         }
-        props.insert(table.key.clone(), json!({
-            "title": format!("{}、{}", table.section, table.caption),
-            "description": table.caption_en,
-            "type": "object",
-            "additionalProperties": false,
-            "properties": rows,
-            "required": row_required,
-        }));
+        props.insert(
+            table.key.clone(),
+            json!({
+                "title": format!("{}、{}", table.section, table.caption),
+                "description": table.caption_en,
+                "type": "object",
+                "additionalProperties": false,
+                "properties": rows,
+                "required": row_required,
+            }),
+        );
         required.push(json!(table.key));
     }
     json!({
@@ -108,7 +126,11 @@ mod tests {
         for schema in reg.all() {
             let path = dir.join(format!("{}.json", schema.id));
             let committed = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(committed == to_text(schema), "{} is out of date: run `portalgen json-schema --out docs/schemas`", path.display());
+            assert!(
+                committed == to_text(schema),
+                "{} is out of date: run `portalgen json-schema --out docs/schemas`",
+                path.display()
+            );
         }
     }
 
@@ -117,10 +139,15 @@ mod tests {
         let reg = Registry::load(std::path::Path::new("/none")).expect("schemas");
         let v = generate(reg.get("cn-2021").expect("2021"));
         let row = &v["properties"]["applications"]["properties"]["r_deny_state_secret"];
-        assert_eq!(row["title"], "三、本年度办理结果 · （三）不予公开 · 1．属于国家秘密（1. State secret）");
+        assert_eq!(
+            row["title"],
+            "三、本年度办理结果 · （三）不予公开 · 1．属于国家秘密（1. State secret）"
+        );
         assert_eq!(row["anyOf"][1]["minItems"], 6);
         assert_eq!(row["anyOf"][1]["maxItems"], 7);
-        let req = v["properties"]["applications"]["required"].as_array().expect("req");
+        let req = v["properties"]["applications"]["required"]
+            .as_array()
+            .expect("req");
         assert!(!req.contains(&json!("r_total")));
     }
 }

@@ -54,7 +54,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     for r in loaded {
         match r {
             Ok(s) => sources.push(s),
-            Err(d) => problems.push(d),
+            Err(d) => problems.push(*d),
         }
     }
     let library = match model::build_library(sources, &registry) {
@@ -86,7 +86,8 @@ pub fn write_json_schemas(root: &Path, out: &Path) -> Result<Vec<PathBuf>, Error
     let mut written = Vec::new();
     for schema in registry.all() {
         let path = out.join(format!("{}.json", schema.id));
-        std::fs::write(&path, crate::schema_json::to_text(schema)).map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, crate::schema_json::to_text(schema))
+            .map_err(|e| Error::io(&path, e))?;
         written.push(path);
     }
     Ok(written)
