@@ -671,6 +671,42 @@ fn build_table(p: &mut Problems, table: &Table, pos: Pos, node: &Node) -> Option
         }
     }
     let mut ok = true;
+    // A list one number short is read as "总计 left out". When other rows of the same block
+    // give the 总计, a short row is much more likely a dropped number, which would shift
+    // every later number one column left; refuse it rather than guess.
+    for (_, rows, cols) in &blocks_meta {
+        let full = cols.len();
+        let short = cols.iter().filter(|c| !c.computed).count();
+        if short == full {
+            continue;
+        }
+        let lists: Vec<(&str, &Node, usize)> = entries
+            .iter()
+            .filter(|(k, _)| rows.iter().any(|r| Some(r.key.as_str()) == k.as_str()))
+            .filter_map(|(k, v)| match &v.kind {
+                NodeKind::Seq(items) => Some((k.as_str().unwrap_or_default(), v, items.len())),
+                _ => None,
+            })
+            .collect();
+        if lists.iter().any(|(_, _, n)| *n == full) {
+            for (key, v, _) in lists.iter().filter(|(_, _, n)| *n == short) {
+                ok = false;
+                let labels: Vec<&str> = cols.iter().map(|c| c.label.as_str()).collect();
+                p.push(
+                    v.pos,
+                    format!("行 `{key}` 只有 {short} 个数，而本表其他行有 {full} 个：是否漏填了一个数？"),
+                    format!("row `{key}` has {short} numbers while other rows of this table have {full}: is a number missing?"),
+                    Some((
+                        format!("按顺序填写全部 {full} 列：{}；若要省略总计，则本表所有行都省略", labels.join("、")),
+                        format!("give all {full} columns in order; to leave the totals out, leave them out in every row"),
+                    )),
+                );
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
     let mut blocks = Vec::new();
     for (block, rows, cols) in &blocks_meta {
         let mut cells = Vec::new();

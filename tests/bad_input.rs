@@ -446,6 +446,20 @@ fn row_with_too_few_values_is_rejected() {
 }
 
 #[test]
+fn row_one_number_short_among_full_rows_is_rejected() {
+    let case = Case::new();
+    // A dropped number must not be read as "总计 left out" and shift the columns.
+    let row = "[7, 0, 0, 0, 0, 7]";
+    let text = case.portal.replace_once(
+        REPORT,
+        "[7, 0, 0, 0, 0, 0, 7]     # 一",
+        &format!("{row}     # 一"),
+    );
+    let run = case.rebuild();
+    case.assert_error_at(&run, REPORT, pos_of(&text, row), &["new_received", "漏填"]);
+}
+
+#[test]
 fn unknown_table_marker_is_located() {
     let case = Case::new();
     let text = case.portal.replace_once(
