@@ -70,6 +70,14 @@ impl Decimal {
         self.units < 0
     }
 
+    /// |self − other|, with the wider scale.
+    pub fn abs_diff(self, other: Decimal) -> Decimal {
+        Decimal {
+            units: (self.units - other.units).abs(),
+            scale: self.scale.max(other.scale),
+        }
+    }
+
     /// The value in ten-thousandths, for arithmetic.
     pub fn units(&self) -> i128 {
         self.units

@@ -2,9 +2,10 @@
 //!
 //! Data flows one way, a module per stage:
 //! [`load`] (find files, split front matter) → [`model`] (typed reports, by the format's
-//! [`schema`]) → [`render`] ([`markdown`], [`tables`], Tera, minify) → [`write`] (atomic
+//! [`schema`]) → [`check`] (the format's cross-checks) → [`render`] ([`markdown`], [`tables`], Tera, minify) → [`write`] (atomic
 //! output). [`site`] runs them in order; `main.rs` only parses arguments.
 
+pub mod check;
 pub mod config;
 pub mod decimal;
 pub mod error;

@@ -27,6 +27,18 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Check every report (types, cross-checks) without building. Exit 0 clean (warnings
+    /// allowed), 1 errors, 2 could not run.
+    Check {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Language of the messages: zh or en (default: the portal's language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// `text` for people, `json` for one JSON object per diagnostic per line.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
     /// Write the JSON Schema of every report format (for editors' autocompletion).
     JsonSchema {
         /// The portal's folder; its own formats in schemas/ are included.
@@ -45,6 +57,9 @@ fn main() -> ExitCode {
             let lang = portalgen::site::portal_lang(&root);
             match portalgen::build(&portalgen::BuildOptions { root, output }) {
                 Ok(s) => {
+                    for w in &s.warnings {
+                        eprintln!("{}", w.render(lang));
+                    }
                     println!(
                         "built {} reports into {} pages in {} ({:.2} s)",
                         s.reports,
@@ -57,6 +72,47 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprint!("{}", e.render(lang));
                     ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Check { root, lang, format } => {
+            let lang = lang.map_or_else(
+                || portalgen::site::portal_lang(&root),
+                |l| portalgen::Lang::from_tag(&l),
+            );
+            match portalgen::site::check(&root) {
+                Ok(diagnostics) => {
+                    for d in &diagnostics {
+                        if format == "json" {
+                            println!("{}", serde_json::to_string(d).unwrap_or_default());
+                        } else {
+                            println!("{}", d.render(lang));
+                        }
+                    }
+                    let errors = diagnostics
+                        .iter()
+                        .filter(|d| d.severity == portalgen::schema::Severity::Error)
+                        .count();
+                    if format == "text" {
+                        let warnings = diagnostics.len() - errors;
+                        match lang {
+                            portalgen::Lang::Zh => {
+                                println!("检查完毕：{errors} 个错误，{warnings} 个警告或提示。")
+                            }
+                            portalgen::Lang::En => println!(
+                                "checked: {errors} error(s), {warnings} warning(s) or note(s)."
+                            ),
+                        }
+                    }
+                    if errors > 0 {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprint!("{}", e.render(lang));
+                    ExitCode::from(2)
                 }
             }
         }

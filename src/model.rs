@@ -140,6 +140,8 @@ pub struct Report {
     pub tables: Vec<TableData>,
     pub body: String,
     pub body_line: usize,
+    /// The whole file, for the source lines quoted in diagnostics.
+    pub text: String,
     /// Positions of the metadata values, for diagnostics about them.
     pub positions: BTreeMap<String, Pos>,
 }
@@ -526,6 +528,7 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
                 tables,
                 body: file.body.clone(),
                 body_line: file.body_line,
+                text: file.text.clone(),
                 positions,
             })
         }

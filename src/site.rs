@@ -6,9 +6,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::error::{Error, Lang};
+use crate::error::{Diagnostic, Error, Lang};
 use crate::render::{self, Theme};
 use crate::schema::Registry;
+use crate::schema::Severity;
 use crate::{load, model, write};
 
 /// What to build and where.
@@ -27,6 +28,8 @@ pub struct BuildSummary {
     pub pages: usize,
     pub output: PathBuf,
     pub seconds: f64,
+    /// Check findings that do not stop publication.
+    pub warnings: Vec<crate::error::Diagnostic>,
 }
 
 /// The portal's language for messages, or Chinese when the settings cannot be read.
@@ -34,6 +37,34 @@ pub fn portal_lang(root: &Path) -> Lang {
     Config::load(root)
         .map(|c| Lang::from_tag(&c.language))
         .unwrap_or_default()
+}
+
+/// Loads the portal and runs every check; returns all diagnostics (errors and warnings).
+/// `Err` means the portal could not be read at all.
+pub fn check(root: &Path) -> Result<Vec<Diagnostic>, Error> {
+    Config::load(root)?;
+    let registry = Registry::load(&root.join("schemas"))?;
+    let files = load::find_reports(root, &root.join("content"))?;
+    let loaded: Vec<_> = files
+        .par_iter()
+        .map(|p| load::read_report(root, p))
+        .collect();
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for r in loaded {
+        match r {
+            Ok(s) => sources.push(s),
+            Err(d) => problems.push(*d),
+        }
+    }
+    match model::build_library(sources, &registry) {
+        Ok(lib) if problems.is_empty() => Ok(crate::check::check_library(&lib, &registry)),
+        Ok(_) => Ok(problems),
+        Err(more) => {
+            problems.extend(more);
+            Ok(problems)
+        }
+    }
 }
 
 /// Builds the portal at `opts.root` into its output folder. Nothing is written unless
@@ -67,6 +98,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         }
     };
 
+    let diagnostics = crate::check::check_library(&library, &registry);
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        return Err(Error::Diagnostics(diagnostics));
+    }
+
     let theme = Theme::load(&root.join("themes").join(&config.theme))?;
     let pages = render::render_site(&library, &config, &registry, &theme)?;
     let output = opts.output.clone().unwrap_or_else(|| root.join("public"));
@@ -76,6 +112,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         pages: pages.len(),
         output,
         seconds: started.elapsed().as_secs_f64(),
+        warnings: diagnostics,
     })
 }
 

@@ -502,3 +502,20 @@ fn existing_folder_without_marker_is_not_replaced() {
     portal.build(&empty).assert_ok();
     assert!(empty.join("index.html").is_file());
 }
+
+#[test]
+fn build_refuses_a_report_whose_sums_do_not_add_up() {
+    let case = Case::new();
+    // 予以公开 自然人 1 → 2: the row's 总计 (T3-03) and the column's （七）总计 (T3-02) break.
+    let row = "[2, 0, 0, 0, 0, 0, 1]";
+    let text = case.portal.replace_once(
+        REPORT,
+        "r_granted:               [1, 0, 0, 0, 0, 0, 1]",
+        &format!("r_granted:               {row}"),
+    );
+    let run = case.rebuild();
+    let (line, column) = pos_of(&text, row);
+    // The T3-03 diagnostic points at the row's 总计 cell, the seventh number.
+    case.assert_error_at(&run, REPORT, (line, column + 19), &["T3-03", "总计"]);
+    assert!(run.stderr.contains("[T3-02]"), "{}", run.stderr);
+}
