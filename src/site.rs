@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::{Diagnostic, Error, Lang};
+use crate::model::Library;
 use crate::render::{self, Theme};
 use crate::schema::Registry;
 use crate::schema::Severity;
@@ -39,11 +40,12 @@ pub fn portal_lang(root: &Path) -> Lang {
         .unwrap_or_default()
 }
 
-/// Loads the portal and runs every check; returns all diagnostics (errors and warnings).
-/// `Err` means the portal could not be read at all.
-pub fn check(root: &Path) -> Result<Vec<Diagnostic>, Error> {
-    Config::load(root)?;
-    let registry = Registry::load(&root.join("schemas"))?;
+/// Reads every report and builds the library. `Ok(Err(..))` holds the problems in the
+/// portal's files (sorted by place); `Err` means the portal could not be read at all.
+fn load_library(
+    root: &Path,
+    registry: &Registry,
+) -> Result<Result<Library, Vec<Diagnostic>>, Error> {
     let files = load::find_reports(root, &root.join("content"))?;
     let loaded: Vec<_> = files
         .par_iter()
@@ -57,14 +59,24 @@ pub fn check(root: &Path) -> Result<Vec<Diagnostic>, Error> {
             Err(d) => problems.push(*d),
         }
     }
-    match model::build_library(sources, &registry) {
-        Ok(lib) if problems.is_empty() => Ok(crate::check::check_library(&lib, &registry)),
-        Ok(_) => Ok(problems),
-        Err(more) => {
-            problems.extend(more);
-            Ok(problems)
-        }
+    match model::build_library(sources, registry) {
+        Ok(lib) if problems.is_empty() => return Ok(Ok(lib)),
+        Ok(_) => {}
+        Err(more) => problems.extend(more),
     }
+    problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    Ok(Err(problems))
+}
+
+/// Loads the portal and runs every check; returns all diagnostics (errors and warnings).
+/// `Err` means the portal could not be read at all.
+pub fn check(root: &Path) -> Result<Vec<Diagnostic>, Error> {
+    Config::load(root)?;
+    let registry = Registry::load(&root.join("schemas"))?;
+    Ok(match load_library(root, &registry)? {
+        Ok(lib) => crate::check::check_library(&lib, &registry),
+        Err(problems) => problems,
+    })
 }
 
 /// Builds the portal at `opts.root` into its output folder. Nothing is written unless
@@ -75,28 +87,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     let config = Config::load(root)?;
     let registry = Registry::load(&root.join("schemas"))?;
 
-    let files = load::find_reports(root, &root.join("content"))?;
-    let loaded: Vec<_> = files
-        .par_iter()
-        .map(|p| load::read_report(root, p))
-        .collect();
-    let mut sources = Vec::new();
-    let mut problems = Vec::new();
-    for r in loaded {
-        match r {
-            Ok(s) => sources.push(s),
-            Err(d) => problems.push(*d),
-        }
-    }
-    let library = match model::build_library(sources, &registry) {
-        Ok(lib) if problems.is_empty() => lib,
-        Ok(_) => return Err(Error::Diagnostics(problems)),
-        Err(mut more) => {
-            problems.append(&mut more);
-            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-            return Err(Error::Diagnostics(problems));
-        }
-    };
+    let library = load_library(root, &registry)?.map_err(Error::Diagnostics)?;
 
     let diagnostics = crate::check::check_library(&library, &registry);
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
