@@ -84,6 +84,17 @@ impl Decimal {
     }
 }
 
+impl std::ops::Sub for Decimal {
+    type Output = Decimal;
+
+    fn sub(self, other: Decimal) -> Decimal {
+        Decimal {
+            units: self.units - other.units,
+            scale: self.scale.max(other.scale),
+        }
+    }
+}
+
 impl std::ops::Add for Decimal {
     type Output = Decimal;
 

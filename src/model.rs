@@ -142,6 +142,8 @@ pub struct Report {
     pub body_line: usize,
     /// The whole file, for the source lines quoted in diagnostics.
     pub text: String,
+    /// Warnings the author explains, by rule ID.
+    pub explanations: Vec<Explanation>,
     /// Positions of the metadata values, for diagnostics about them.
     pub positions: BTreeMap<String, Pos>,
 }
@@ -177,6 +179,7 @@ impl Library {
 }
 
 const META_KEYS: &[&str] = &[
+    "explanations",
     "format",
     "title",
     "agency",
@@ -263,6 +266,14 @@ fn check_placement(reports: &[Report], problems: &mut Vec<Diagnostic>) {
 struct Problems<'a> {
     file: &'a SourceFile,
     list: Vec<Diagnostic>,
+}
+
+/// An author's explanation of a warning (e.g. Y-02 broken by 机构改革).
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub rule: String,
+    pub reason: String,
+    pub pos: Pos,
 }
 
 impl Problems<'_> {
@@ -478,14 +489,28 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
         );
     }
 
+    let explanations = parse_explanations(&mut p, get("explanations"));
     let mut partial = Vec::new();
     let mut tables = Vec::new();
     if let Some(schema) = schema {
         for table in &schema.tables {
             match get(&table.key) {
                 Some((k, v)) => {
+                    let before = p.list.len();
                     if let Some(t) = build_table(&mut p, table, k.pos, v) {
                         partial.push(t);
+                    }
+                    // Bad cells break the format's type rule for this table (T3-04 …).
+                    let types_rule = schema.rules.iter().find(|r| {
+                        r.kind == crate::schema::RuleKind::Types
+                            && r.table.as_deref() == Some(table.key.as_str())
+                    });
+                    if let Some(rule) = types_rule {
+                        for d in &mut p.list[before..] {
+                            if d.message.starts_with("单元格") {
+                                d.rule = Some(rule.id.clone());
+                            }
+                        }
                     }
                 }
                 None => {
@@ -529,6 +554,7 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
                 body: file.body.clone(),
                 body_line: file.body_line,
                 text: file.text.clone(),
+                explanations,
                 positions,
             })
         }
@@ -964,42 +990,56 @@ fn fill_computed(
     loop {
         let mut changed = false;
         for rule in schema.rules.iter().filter(|r| r.fills) {
-            let (Some(table), Some(t)) = (
-                schema.table(&rule.table),
-                tables.iter_mut().find(|t| t.key == rule.table),
+            let Some(key) = rule.table.as_deref() else {
+                continue;
+            };
+            let (Some(table), Some(t), Some(per)) = (
+                schema.table(key),
+                tables.iter_mut().find(|t| t.key == key),
+                rule.per,
             ) else {
                 continue;
             };
-            let (rows, cols) = (table.blocks[0].leaf_rows(), table.blocks[0].leaf_columns());
-            let grid = &mut t.blocks[0];
-            let index = |keys: &[String], names: &[String]| -> Vec<usize> {
-                keys.iter()
-                    .filter_map(|k| names.iter().position(|n| n == k))
-                    .collect()
+            let Some((bi, block)) = table.rule_block(rule) else {
+                continue;
             };
-            let row_names: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
-            let col_names: Vec<String> = cols.iter().map(|c| c.key.clone()).collect();
-            let (names, lines) = match rule.per {
-                Per::Row => (&col_names, rows.len()),
-                Per::Column => (&row_names, cols.len()),
+            let (rows, cols) = (block.leaf_rows(), block.leaf_columns());
+            let grid = &mut t.blocks[bi];
+            let names: Vec<String> = match per {
+                Per::Row => cols.iter().map(|c| c.key.clone()).collect(),
+                Per::Column => rows.iter().map(|r| r.key.clone()).collect(),
             };
-            let (Some(&target), parts) =
-                (index(&rule.left, names).first(), index(&rule.right, names))
-            else {
+            let lines = match per {
+                Per::Row => rows.len(),
+                Per::Column => cols.len(),
+            };
+            let index = |t: &crate::schema::Term| names.iter().position(|n| *n == t.key);
+            let (Some(target), parts) = (
+                rule.left_terms().first().and_then(index),
+                rule.right_terms()
+                    .iter()
+                    .filter_map(|t| index(t).map(|i| (i, t.negative)))
+                    .collect::<Vec<_>>(),
+            ) else {
                 continue;
             };
             for line in 0..lines {
-                let at = |grid: &Vec<Vec<Option<Cell>>>, i: usize| match rule.per {
+                let at = |grid: &Vec<Vec<Option<Cell>>>, i: usize| match per {
                     Per::Row => grid[line][i],
                     Per::Column => grid[i][line],
                 };
                 if at(grid, target).is_some() {
                     continue;
                 }
-                let values: Option<Vec<Cell>> = parts.iter().map(|&i| at(grid, i)).collect();
+                let values: Option<Vec<(Cell, bool)>> = parts
+                    .iter()
+                    .map(|&(i, neg)| at(grid, i).map(|c| (c, neg)))
+                    .collect();
                 if let Some(values) = values {
-                    let sum = values.iter().fold(Decimal::zero(), |acc, c| acc + c.value);
-                    let slot = match rule.per {
+                    let sum = values.iter().fold(Decimal::zero(), |acc, (c, neg)| {
+                        if *neg { acc - c.value } else { acc + c.value }
+                    });
+                    let slot = match per {
                         Per::Row => &mut grid[line][target],
                         Per::Column => &mut grid[target][line],
                     };
@@ -1051,6 +1091,82 @@ fn fill_computed(
                     "write the totals that were left out".into(),
                 )),
             );
+        }
+    }
+    out
+}
+
+/// `explanations: [{rule: Y-02, reason: …}]`.
+fn parse_explanations(p: &mut Problems, entry: Option<&(Node, Node)>) -> Vec<Explanation> {
+    let Some((_, node)) = entry else {
+        return Vec::new();
+    };
+    let NodeKind::Seq(items) = &node.kind else {
+        p.push(
+            node.pos,
+            "explanations 应是列表，每项写 rule（检查项编号）和 reason（原因）".into(),
+            "explanations must be a list of {rule, reason}".into(),
+            Some((
+                "例如：- {rule: Y-02, reason: 机构改革后部分文件划转}".into(),
+                "e.g. - {rule: Y-02, reason: documents transferred in a reorganisation}".into(),
+            )),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(map) = item.as_map() else {
+            p.push(
+                item.pos,
+                "每项说明应写 rule 和 reason".into(),
+                "each explanation needs rule and reason".into(),
+                None,
+            );
+            continue;
+        };
+        let mut rule = None;
+        let mut reason = None;
+        for (k, v) in map {
+            match (k.as_str(), v.as_str()) {
+                (Some("rule"), Some(s)) if !s.trim().is_empty() => rule = Some(s.trim().to_owned()),
+                (Some("reason"), Some(s)) if !s.trim().is_empty() => {
+                    reason = Some(s.trim().to_owned())
+                }
+                (Some(name @ ("rule" | "reason")), _) => p.push(
+                    v.pos,
+                    format!("`{name}` 应为非空文本"),
+                    format!("`{name}` must be non-empty text"),
+                    None,
+                ),
+                (name, _) => {
+                    let name = name.unwrap_or_default();
+                    p.push(
+                        k.pos,
+                        format!("说明中没有 `{name}` 这一项"),
+                        format!("an explanation has no `{name}`"),
+                        Some(suggest(name, &["rule", "reason"])),
+                    );
+                }
+            }
+        }
+        match (rule, reason) {
+            (Some(rule), Some(reason)) => out.push(Explanation {
+                rule,
+                reason,
+                pos: item.pos,
+            }),
+            (None, _) => p.push(
+                item.pos,
+                "说明缺少 rule（检查项编号，如 Y-02）".into(),
+                "the explanation has no rule (e.g. Y-02)".into(),
+                None,
+            ),
+            (_, None) => p.push(
+                item.pos,
+                "说明缺少 reason（原因）".into(),
+                "the explanation has no reason".into(),
+                None,
+            ),
         }
     }
     out

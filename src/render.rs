@@ -10,8 +10,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use std::collections::HashMap;
+
+use crate::check::ReportChecks;
 use crate::config::Config;
-use crate::error::{Diagnostic, Error};
+use crate::error::{Diagnostic, Error, Lang};
 use crate::markdown::{self, Section};
 use crate::model::{AgencyKind, Library, Report};
 use crate::schema::Registry;
@@ -153,6 +156,34 @@ struct Summary<'a> {
     /// From the site's top.
     url: String,
     agency_url: String,
+    status: Status,
+}
+
+/// A report's check results in brief, for indexes.
+#[derive(Serialize, Clone, Default)]
+struct Status {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    explained: usize,
+    passed: usize,
+}
+
+/// A report's check results in full, for its page.
+#[derive(Serialize)]
+struct ChecksView<'a> {
+    passed: &'a [crate::check::RuleRef],
+    explained: &'a [crate::check::Explained],
+    /// Warnings and notes: rule, message, `file:line:column`.
+    findings: Vec<Finding>,
+}
+
+#[derive(Serialize)]
+struct Finding {
+    rule: String,
+    severity: &'static str,
+    message: String,
+    location: String,
 }
 
 #[derive(Serialize)]
@@ -188,6 +219,7 @@ struct ReportView<'a> {
     sections: Vec<Section>,
     tables: BTreeMap<String, TableView>,
     data_url: String,
+    checks: Option<ChecksView<'a>>,
 }
 
 pub fn kind_label(kind: AgencyKind) -> &'static str {
@@ -215,17 +247,37 @@ fn year_url(year: i32) -> String {
 /// returned together so that the author sees all of them.
 pub fn render_site(
     lib: &Library,
+    checks: &[ReportChecks],
     config: &Config,
     registry: &Registry,
     theme: &Theme,
 ) -> Result<Vec<Page>, Error> {
+    let lang = Lang::from_tag(&config.language);
     let portal = PortalView {
         title: &config.title,
         description: config.description.as_deref(),
         language: &config.language,
     };
-    fn summary<'a>(r: &'a Report, registry: &'a Registry) -> Summary<'a> {
+    let by_file: HashMap<&str, &ReportChecks> = lib
+        .reports
+        .iter()
+        .map(|r| r.file.as_str())
+        .zip(checks.iter())
+        .collect();
+    fn summary<'a>(
+        r: &'a Report,
+        registry: &'a Registry,
+        by_file: &HashMap<&str, &ReportChecks>,
+    ) -> Summary<'a> {
         let schema = registry.get(&r.format);
+        let checks = by_file.get(r.file.as_str());
+        let status = checks.map_or_else(Status::default, |c| Status {
+            errors: c.errors(),
+            warnings: c.warnings(),
+            infos: c.diagnostics.len() - c.errors() - c.warnings(),
+            explained: c.explained.len(),
+            passed: c.passed.len(),
+        });
         Summary {
             title: &r.title,
             agency: &r.agency,
@@ -239,9 +291,10 @@ pub fn render_site(
             sample: r.sample,
             url: report_url(r),
             agency_url: agency_url(&r.agency_id),
+            status,
         }
     }
-    let summary = |r| summary(r, registry);
+    let summary = |r| summary(r, registry, &by_file);
     let base = |root: &str, kind: &str| -> Context {
         let mut ctx = Context::new();
         ctx.insert("portal", &portal);
@@ -273,6 +326,24 @@ pub fn render_site(
                 sections,
                 tables,
                 data_url: "data.json".into(),
+                checks: by_file.get(r.file.as_str()).map(|c| ChecksView {
+                    passed: &c.passed,
+                    explained: &c.explained,
+                    findings: c
+                        .diagnostics
+                        .iter()
+                        .map(|d| Finding {
+                            rule: d.rule.clone().unwrap_or_default(),
+                            severity: d.severity.key(),
+                            message: if lang == Lang::En {
+                                d.message_en.clone()
+                            } else {
+                                d.message.clone()
+                            },
+                            location: d.location(),
+                        })
+                        .collect(),
+                }),
             };
             let mut ctx = base("../../../", "report");
             ctx.insert("report", &view);

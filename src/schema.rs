@@ -154,8 +154,24 @@ pub enum CellType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
-    /// Σ left = Σ right, for every row or every column.
+    /// Σ left = Σ right, in every row (`per: row`) or column (`per: column`) of a table.
+    /// Terms may be negated (`-repealed`) or taken from the agency's previous report
+    /// (`previous.carried_out`); a rule with such terms is a cross-year rule.
     Sum,
+    /// Every cell of `table` has its column's type (counts ≥ 0, decimals with ≤ 4 places).
+    Types,
+    /// A number quoted in the prose (a `patterns` match, group `n`) equals one of the sums
+    /// listed in `cells` (each a list of `table.row.column` references).
+    TextNumber,
+    /// A year before the report's year in a sentence without a comparison word (`allow`).
+    StaleYear,
+    /// A sentence (of at least `min_chars` characters) that appears twice.
+    DuplicateText,
+    /// A template placeholder left unfilled (`patterns`).
+    Placeholder,
+    /// Publication after the legal deadline for the agency's kind (`deadlines`, MM-DD of
+    /// the year after the report's year).
+    Deadline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -173,24 +189,100 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    pub fn key(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub id: String,
     pub kind: RuleKind,
-    pub table: String,
-    pub per: Per,
+    #[serde(default)]
+    pub table: Option<String>,
+    #[serde(default)]
+    pub per: Option<Per>,
+    #[serde(default)]
     pub left: Vec<String>,
+    #[serde(default)]
     pub right: Vec<String>,
+    /// Limit a sum rule to these rows (`per: row`) or columns (`per: column`).
+    #[serde(default)]
+    pub only: Vec<String>,
     /// When `left` is one computed cell that the author left out, compute it from `right`.
     #[serde(default)]
     pub fills: bool,
+    /// Regular expressions for text rules.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// For `text_number`: the sums a quoted number may equal.
+    #[serde(default)]
+    pub cells: Vec<Vec<String>>,
+    /// For `stale_year`: words that make an older year legitimate (comparisons, history).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub min_chars: Option<usize>,
+    /// For `deadline`: agency kind → `MM-DD` of the following year.
+    #[serde(default)]
+    pub deadlines: BTreeMap<String, String>,
     pub severity: Severity,
-    /// official (printed in the format), structural (implied by a 总计 label), heuristic.
+    /// official (printed in the format), structural (implied by a 总计 label), cross_year,
+    /// legal (the regulation), heuristic.
     pub source: String,
     pub message: String,
     #[serde(default)]
     pub message_en: String,
+}
+
+/// One term of a sum rule: `key`, `-key`, `previous.key`, `-previous.key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub negative: bool,
+    pub previous: bool,
+    pub key: String,
+}
+
+impl Term {
+    pub fn parse(text: &str) -> Term {
+        let (negative, rest) = match text.trim().strip_prefix('-') {
+            Some(r) => (true, r.trim()),
+            None => (false, text.trim()),
+        };
+        let (previous, key) = match rest.strip_prefix("previous.") {
+            Some(k) => (true, k),
+            None => (false, rest),
+        };
+        Term {
+            negative,
+            previous,
+            key: key.to_owned(),
+        }
+    }
+}
+
+impl Rule {
+    pub fn left_terms(&self) -> Vec<Term> {
+        self.left.iter().map(|t| Term::parse(t)).collect()
+    }
+
+    pub fn right_terms(&self) -> Vec<Term> {
+        self.right.iter().map(|t| Term::parse(t)).collect()
+    }
+
+    /// True when the rule compares with the agency's previous report.
+    pub fn is_cross_year(&self) -> bool {
+        self.left_terms()
+            .iter()
+            .chain(&self.right_terms())
+            .any(|t| t.previous)
+    }
 }
 
 /// A leaf column with its position and the labels above it.
@@ -263,6 +355,35 @@ impl Block {
     }
 }
 
+impl Table {
+    /// The block whose axis (columns for `per: row`, rows for `per: column`) holds every
+    /// key the rule names.
+    pub fn rule_block(&self, rule: &Rule) -> Option<(usize, &Block)> {
+        let per = rule.per?;
+        let terms: Vec<Term> = rule
+            .left_terms()
+            .into_iter()
+            .chain(rule.right_terms())
+            .collect();
+        self.blocks.iter().enumerate().find(|(_, b)| {
+            let names: Vec<String> = match per {
+                Per::Row => b.leaf_columns().into_iter().map(|c| c.key).collect(),
+                Per::Column => b.leaf_rows().into_iter().map(|r| r.key).collect(),
+            };
+            terms.iter().all(|t| names.contains(&t.key))
+        })
+    }
+
+    /// Finds the cell `row.column` in whichever block has it: (block, row index, column index).
+    pub fn locate(&self, row: &str, column: &str) -> Option<(usize, usize, usize)> {
+        self.blocks.iter().enumerate().find_map(|(bi, b)| {
+            let r = b.leaf_rows().iter().position(|x| x.key == row)?;
+            let c = b.leaf_columns().iter().position(|x| x.key == column)?;
+            Some((bi, r, c))
+        })
+    }
+}
+
 impl Schema {
     pub fn table(&self, key: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.key == key)
@@ -321,44 +442,109 @@ impl Schema {
                 }
             }
         }
+        let mut ids = BTreeMap::new();
         for rule in &self.rules {
-            let Some(table) = self.table(&rule.table) else {
-                bad(format!(
-                    "rule {} names table `{}`, which is not declared",
-                    rule.id, rule.table
-                ));
-                continue;
-            };
-            let block = &table.blocks[0];
-            let names: Vec<String> = match rule.per {
-                Per::Row => block.leaf_columns().into_iter().map(|c| c.key).collect(),
-                Per::Column => block.leaf_rows().into_iter().map(|r| r.key).collect(),
-            };
-            if table.blocks.len() != 1 {
-                bad(format!(
-                    "rule {}: sum rules apply to single-block tables only",
-                    rule.id
-                ));
+            if ids.insert(rule.id.clone(), ()).is_some() {
+                bad(format!("rule id {} is used twice", rule.id));
             }
-            for key in rule.left.iter().chain(&rule.right) {
-                if !names.contains(key) {
+            let table = match &rule.table {
+                Some(t) => match self.table(t) {
+                    Some(t) => Some(t),
+                    None => {
+                        bad(format!(
+                            "rule {} names table `{t}`, which is not declared",
+                            rule.id
+                        ));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            match rule.kind {
+                RuleKind::Sum => {
+                    let (Some(table), Some(_)) = (table, rule.per) else {
+                        bad(format!(
+                            "rule {}: a sum rule needs `table` and `per`",
+                            rule.id
+                        ));
+                        continue;
+                    };
+                    if rule.left.is_empty() || rule.right.is_empty() {
+                        bad(format!(
+                            "rule {}: a sum rule needs `left` and `right`",
+                            rule.id
+                        ));
+                    }
+                    if table.rule_block(rule).is_none() {
+                        bad(format!(
+                            "rule {}: no block of table `{}` has all of {:?} as its {}",
+                            rule.id,
+                            table.key,
+                            rule.left.iter().chain(&rule.right).collect::<Vec<_>>(),
+                            if rule.per == Some(Per::Row) {
+                                "columns"
+                            } else {
+                                "rows"
+                            }
+                        ));
+                    }
+                    if rule.fills && (rule.left.len() != 1 || rule.is_cross_year()) {
+                        bad(format!(
+                            "rule {}: `fills` needs exactly one cell of this report on the left",
+                            rule.id
+                        ));
+                    }
+                }
+                RuleKind::Types if table.is_none() => {
+                    bad(format!("rule {}: a types rule needs `table`", rule.id));
+                }
+                RuleKind::TextNumber => {
+                    if rule.patterns.is_empty() || rule.cells.is_empty() {
+                        bad(format!(
+                            "rule {}: a text_number rule needs `patterns` and `cells`",
+                            rule.id
+                        ));
+                    }
+                    for reference in rule.cells.iter().flatten() {
+                        let parts: Vec<&str> = reference.split('.').collect();
+                        let found = parts.len() == 3
+                            && self
+                                .table(parts[0])
+                                .and_then(|t| t.locate(parts[1], parts[2]))
+                                .is_some();
+                        if !found {
+                            bad(format!(
+                                "rule {}: `{reference}` is not a table.row.column of this format",
+                                rule.id
+                            ));
+                        }
+                    }
+                }
+                RuleKind::Placeholder if rule.patterns.is_empty() => {
                     bad(format!(
-                        "rule {} names `{key}`, which is not a {} of table `{}`",
-                        rule.id,
-                        if rule.per == Per::Row {
-                            "column"
-                        } else {
-                            "row"
-                        },
-                        rule.table
+                        "rule {}: a placeholder rule needs `patterns`",
+                        rule.id
                     ));
                 }
-            }
-            if rule.fills && rule.left.len() != 1 {
-                bad(format!(
-                    "rule {}: `fills` needs exactly one cell on the left",
-                    rule.id
-                ));
+                RuleKind::Deadline => {
+                    for (kind, date) in &rule.deadlines {
+                        let ok = date.len() == 5
+                            && date.as_bytes()[2] == b'-'
+                            && date[..2]
+                                .parse::<u32>()
+                                .is_ok_and(|m| (1..=12).contains(&m))
+                            && date[3..]
+                                .parse::<u32>()
+                                .is_ok_and(|d| (1..=31).contains(&d));
+                        if !ok {
+                            bad(format!(
+                                "rule {}: deadline `{date}` for `{kind}` is not MM-DD",
+                                rule.id
+                            ));
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         if problems.is_empty() {

@@ -44,6 +44,11 @@ pub fn generate(schema: &Schema) -> Value {
         "published".into(),
         json!({"title": "公开日期 (published)", "type": "string", "format": "date"}),
     );
+    props.insert("explanations".into(), json!({"title": "检查说明 (explanations)", "type": "array",
+        "description": "对某项警告的说明，如机构改革导致 Y-02 不成立；错误不能以说明消除",
+        "items": {"type": "object", "additionalProperties": false, "required": ["rule", "reason"],
+            "properties": {"rule": {"title": "检查项编号 (rule)", "type": "string", "enum": schema.rules.iter().filter(|r| r.severity != crate::schema::Severity::Error).map(|r| r.id.clone()).collect::<Vec<_>>()},
+                "reason": {"title": "原因 (reason)", "type": "string", "minLength": 1}}}}));
     props.insert("sample".into(), json!({"title": "示例数据 (sample)", "type": "boolean", "description": "虚构的演示报告设为 true"}));
     let mut required: Vec<Value> = ["agency", "agency_id", "agency_kind", "year", "published"]
         .iter()

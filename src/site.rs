@@ -74,7 +74,10 @@ pub fn check(root: &Path) -> Result<Vec<Diagnostic>, Error> {
     Config::load(root)?;
     let registry = Registry::load(&root.join("schemas"))?;
     Ok(match load_library(root, &registry)? {
-        Ok(lib) => crate::check::check_library(&lib, &registry),
+        Ok(lib) => crate::check::check_library(&lib, &registry)
+            .into_iter()
+            .flat_map(|c| c.diagnostics)
+            .collect(),
         Err(problems) => problems,
     })
 }
@@ -89,13 +92,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
 
     let library = load_library(root, &registry)?.map_err(Error::Diagnostics)?;
 
-    let diagnostics = crate::check::check_library(&library, &registry);
+    let checks = crate::check::check_library(&library, &registry);
+    let diagnostics: Vec<Diagnostic> = checks
+        .iter()
+        .flat_map(|c| c.diagnostics.iter().cloned())
+        .collect();
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::Diagnostics(diagnostics));
     }
 
     let theme = Theme::load(&root.join("themes").join(&config.theme))?;
-    let pages = render::render_site(&library, &config, &registry, &theme)?;
+    let pages = render::render_site(&library, &checks, &config, &registry, &theme)?;
     let output = opts.output.clone().unwrap_or_else(|| root.join("public"));
     write::write_site(&output, &pages)?;
     Ok(BuildSummary {
