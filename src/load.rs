@@ -90,6 +90,11 @@ pub fn read_report(root: &Path, path: &Path) -> Result<SourceFile, Box<Diagnosti
             ));
         }
     };
+    parse_source(rel, path, text)
+}
+
+/// Splits and parses a report's text; `rel` names it in diagnostics.
+pub fn parse_source(rel: String, path: &Path, text: String) -> Result<SourceFile, Box<Diagnostic>> {
     let text = match text.strip_prefix('\u{feff}') {
         Some(t) => t.to_owned(),
         None => text,

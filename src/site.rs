@@ -127,3 +127,30 @@ pub fn write_json_schemas(root: &Path, out: &Path) -> Result<Vec<PathBuf>, Error
     }
     Ok(written)
 }
+
+/// Checks one report given as text, against the built-in formats, without a portal:
+/// every input error and every rule's finding. Cross-year rules need the previous
+/// report, given as `previous` (text of the same agency's report for the year before).
+pub fn check_text(rel: &str, text: &str, previous: Option<(&str, &str)>) -> Vec<Diagnostic> {
+    let registry = match Registry::load(Path::new("/nonexistent-portal/schemas")) {
+        Ok(r) => r,
+        Err(Error::Diagnostics(d)) => return d,
+        Err(_) => return Vec::new(),
+    };
+    let mut sources = Vec::new();
+    for (name, body) in previous.into_iter().chain([(rel, text)]) {
+        match load::parse_source(name.to_owned(), Path::new(name), body.to_owned()) {
+            Ok(s) => sources.push(s),
+            Err(d) => return vec![*d],
+        }
+    }
+    match model::build_library(sources, &registry) {
+        Ok(lib) => crate::check::check_library(&lib, &registry)
+            .into_iter()
+            .zip(&lib.reports)
+            .filter(|(_, r)| r.file == rel)
+            .flat_map(|(c, _)| c.diagnostics)
+            .collect(),
+        Err(d) => d,
+    }
+}
