@@ -39,6 +39,27 @@ enum Command {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// Start the next report of an agency: every table in place, last year's carried-over
+    /// numbers pre-filled. Never overwrites a report.
+    New {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The agency's id (agency_id).
+        #[arg(long)]
+        agency: String,
+        /// The year the report covers.
+        #[arg(long)]
+        year: i32,
+        /// The agency's full name (default: from its latest report).
+        #[arg(long)]
+        name: Option<String>,
+        /// government, department, township or other (default: from its latest report).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Report format id (default: the national format for the year).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Write the JSON Schema of every report format (for editors' autocompletion).
     JsonSchema {
         /// The portal's folder; its own formats in schemas/ are included.
@@ -113,6 +134,33 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprint!("{}", e.render(lang));
                     ExitCode::from(2)
+                }
+            }
+        }
+        Command::New {
+            root,
+            agency,
+            year,
+            name,
+            kind,
+            format,
+        } => {
+            let opts = portalgen::scaffold::NewOptions {
+                root: root.clone(),
+                agency_id: agency,
+                year,
+                agency_name: name,
+                agency_kind: kind,
+                format,
+            };
+            match portalgen::scaffold::new_report(&opts) {
+                Ok(path) => {
+                    println!("wrote {}", portalgen::scaffold::display(&root, &path));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprint!("{}", e.render(portalgen::site::portal_lang(&root)));
+                    ExitCode::FAILURE
                 }
             }
         }
