@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod decimal;
 pub mod error;
+pub mod feeds;
 pub mod load;
 pub mod markdown;
 pub mod model;

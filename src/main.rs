@@ -1,5 +1,6 @@
 //! The command line: parse arguments, call the library, print what happened.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -76,18 +77,68 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Build { root, output } => {
             let lang = portalgen::site::portal_lang(&root);
-            match portalgen::build(&portalgen::BuildOptions { root, output }) {
+            // Progress only on a terminal, and only when a build takes a moment.
+            let progress: Option<portalgen::site::ProgressFn> =
+                std::io::stderr().is_terminal().then(|| {
+                    let show: portalgen::site::ProgressFn =
+                        std::sync::Arc::new(move |stage, done, total| {
+                            if total < 300 {
+                                return;
+                            }
+                            let (verb_zh, verb_en) = match stage {
+                                portalgen::site::Stage::Reading => ("已读取", "read"),
+                                portalgen::site::Stage::Rendering => ("已生成", "rendered"),
+                            };
+                            let line = match lang {
+                                portalgen::Lang::Zh => format!("\r{verb_zh} {done}/{total} 份报告"),
+                                portalgen::Lang::En => {
+                                    format!("\r{verb_en} {done}/{total} reports")
+                                }
+                            };
+                            eprint!("{line}\x1b[K");
+                        });
+                    show
+                });
+            let shown = progress.is_some();
+            let result = portalgen::build(&portalgen::BuildOptions {
+                root,
+                output,
+                progress,
+            });
+            if shown {
+                eprint!("\r\x1b[K");
+            }
+            match result {
                 Ok(s) => {
                     for w in &s.warnings {
                         eprintln!("{}", w.render(lang));
                     }
-                    println!(
-                        "built {} reports into {} pages in {} ({:.2} s)",
-                        s.reports,
-                        s.pages,
-                        s.output.display(),
-                        s.seconds
-                    );
+                    let warnings = s
+                        .warnings
+                        .iter()
+                        .filter(|d| d.severity == portalgen::schema::Severity::Warning)
+                        .count();
+                    match lang {
+                        portalgen::Lang::Zh => println!(
+                            "已生成：{} 份报告，{} 个文件，{warnings} 个警告，0 个错误，用时 {:.2} 秒，输出到 {}",
+                            s.reports,
+                            s.pages,
+                            s.seconds,
+                            s.output.display()
+                        ),
+                        portalgen::Lang::En => println!(
+                            "built {} reports, {} files, {warnings} warning(s), 0 errors in {:.2} s into {}",
+                            s.reports,
+                            s.pages,
+                            s.seconds,
+                            s.output.display()
+                        ),
+                    }
+                    if !s.notes.is_empty() {
+                        for n in &s.notes {
+                            println!("{n}");
+                        }
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

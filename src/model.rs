@@ -43,7 +43,7 @@ impl AgencyKind {
         }
     }
 
-    fn parse(s: &str) -> Option<AgencyKind> {
+    pub fn parse(s: &str) -> Option<AgencyKind> {
         AgencyKind::ALL.into_iter().find(|k| k.key() == s)
     }
 }
@@ -144,6 +144,8 @@ pub struct Report {
     pub text: String,
     /// Warnings the author explains, by rule ID.
     pub explanations: Vec<Explanation>,
+    /// Changes after publication, oldest first.
+    pub revisions: Vec<Revision>,
     /// Positions of the metadata values, for diagnostics about them.
     pub positions: BTreeMap<String, Pos>,
 }
@@ -158,6 +160,8 @@ impl Report {
 #[derive(Debug, Clone)]
 pub struct Library {
     pub reports: Vec<Report>,
+    /// The agency registry (`content/agencies.yaml`), when the portal has one.
+    pub agencies: Option<crate::agencies::AgencyRegistry>,
 }
 
 impl Library {
@@ -166,6 +170,14 @@ impl Library {
         let mut years: Vec<i32> = self.reports.iter().map(|r| r.year).collect();
         years.dedup();
         years
+    }
+
+    /// The agency's current name, when the portal has an agency registry.
+    pub fn agency_name(&self, id: &str) -> Option<&str> {
+        self.agencies
+            .as_ref()
+            .and_then(|a| a.get(id))
+            .map(|a| a.name.as_str())
     }
 
     /// Agency ids with their reports (newest first), sorted by id.
@@ -180,6 +192,7 @@ impl Library {
 
 const META_KEYS: &[&str] = &[
     "explanations",
+    "revisions",
     "format",
     "title",
     "agency",
@@ -195,10 +208,20 @@ pub fn build_library(
     files: Vec<SourceFile>,
     registry: &Registry,
 ) -> Result<Library, Vec<Diagnostic>> {
+    build_library_with(files, registry, None)
+}
+
+/// Builds the library with the portal's agency registry, if it has one: reports then
+/// name their agency by id, and what they say about it is checked against the registry.
+pub fn build_library_with(
+    files: Vec<SourceFile>,
+    registry: &Registry,
+    agencies: Option<crate::agencies::AgencyRegistry>,
+) -> Result<Library, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut reports = Vec::new();
     for file in files {
-        match build_report(&file, registry) {
+        match build_report(&file, registry, agencies.as_ref()) {
             Ok(r) => reports.push(r),
             Err(mut d) => problems.append(&mut d),
         }
@@ -212,7 +235,7 @@ pub fn build_library(
             .cmp(&a.year)
             .then_with(|| a.agency_id.cmp(&b.agency_id))
     });
-    Ok(Library { reports })
+    Ok(Library { reports, agencies })
 }
 
 /// Year folders and duplicates: each (agency, year) has one report, in its year's folder.
@@ -268,6 +291,14 @@ struct Problems<'a> {
     list: Vec<Diagnostic>,
 }
 
+/// A change made after publication, with its date and reason (no silent edits).
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub date: Date,
+    pub change: String,
+    pub reason: String,
+}
+
 /// An author's explanation of a warning (e.g. Y-02 broken by 机构改革).
 #[derive(Debug, Clone)]
 pub struct Explanation {
@@ -286,7 +317,11 @@ impl Problems<'_> {
     }
 }
 
-fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Diagnostic>> {
+fn build_report(
+    file: &SourceFile,
+    registry: &Registry,
+    agencies: Option<&crate::agencies::AgencyRegistry>,
+) -> Result<Report, Vec<Diagnostic>> {
     let mut p = Problems {
         file,
         list: Vec::new(),
@@ -373,7 +408,7 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
 
     let title = string_field(&mut p, get("title"), "title", false);
     let agency = string_field(&mut p, get("agency"), "agency", true);
-    if agency.is_none() && get("agency").is_none() {
+    if agencies.is_none() && agency.is_none() && get("agency").is_none() {
         missing(
             &mut p,
             top_pos,
@@ -411,6 +446,7 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
                 None
             }
         },
+        None if agencies.is_some() => None,
         None => {
             missing(
                 &mut p,
@@ -421,6 +457,29 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
             );
             None
         }
+    };
+    // With an agency registry, the registry names the agency; what the report says must agree.
+    let (agency, agency_kind) = match (agencies, agency_id.as_deref(), year) {
+        (Some(reg), Some(id), Some(year)) => {
+            let pos = |k: &str| positions.get(k).copied().unwrap_or_default();
+            let claim = crate::agencies::Claim {
+                id,
+                id_pos: pos("agency_id"),
+                year,
+                name: agency.as_deref().map(|n| (n, pos("agency"))),
+                kind: agency_kind.map(|k| (k, pos("agency_kind"))),
+            };
+            match reg.resolve(&claim) {
+                Ok((name, kind)) => (Some(agency.unwrap_or(name)), Some(kind)),
+                Err(found) => {
+                    for x in found {
+                        p.push(x.pos, x.zh, x.en, x.help);
+                    }
+                    (None, None)
+                }
+            }
+        }
+        _ => (agency, agency_kind),
     };
     let published = match get("published") {
         Some((_, v)) => match v.as_str().and_then(Date::parse) {
@@ -490,6 +549,7 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
     }
 
     let explanations = parse_explanations(&mut p, get("explanations"));
+    let revisions = parse_revisions(&mut p, get("revisions"), published);
     let mut partial = Vec::new();
     let mut tables = Vec::new();
     if let Some(schema) = schema {
@@ -555,6 +615,7 @@ fn build_report(file: &SourceFile, registry: &Registry) -> Result<Report, Vec<Di
                 body_line: file.body_line,
                 text: file.text.clone(),
                 explanations,
+                revisions,
                 positions,
             })
         }
@@ -609,7 +670,7 @@ fn string_field(
     }
 }
 
-fn is_slug(s: &str) -> bool {
+pub(crate) fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()
@@ -632,7 +693,7 @@ fn show(v: &Node, source: &str) -> String {
 }
 
 /// "Did you mean" for a mistyped key.
-fn suggest(name: &str, candidates: &[&str]) -> (String, String) {
+pub(crate) fn suggest(name: &str, candidates: &[&str]) -> (String, String) {
     let best = candidates
         .iter()
         .map(|c| (edit_distance(name, c), *c))
@@ -1169,5 +1230,105 @@ fn parse_explanations(p: &mut Problems, entry: Option<&(Node, Node)>) -> Vec<Exp
             ),
         }
     }
+    out
+}
+
+/// `revisions: [{date: 2023-02-10, change: …, reason: …}]`, dated on or after publication.
+fn parse_revisions(
+    p: &mut Problems,
+    entry: Option<&(Node, Node)>,
+    published: Option<Date>,
+) -> Vec<Revision> {
+    let Some((_, node)) = entry else {
+        return Vec::new();
+    };
+    let example = (
+        "例如：- {date: 2023-02-10, change: 更正表三予以公开的数字, reason: 统计错误}".to_owned(),
+        "e.g. - {date: 2023-02-10, change: corrected a figure in table 三, reason: counting error}"
+            .to_owned(),
+    );
+    let NodeKind::Seq(items) = &node.kind else {
+        p.push(
+            node.pos,
+            "revisions 应是列表，每项写 date、change、reason".into(),
+            "revisions must be a list of {date, change, reason}".into(),
+            Some(example),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(map) = item.as_map() else {
+            p.push(
+                item.pos,
+                "每项修订应写 date、change、reason".into(),
+                "each revision needs date, change and reason".into(),
+                Some(example.clone()),
+            );
+            continue;
+        };
+        let (mut date, mut change, mut reason) = (None, None, None);
+        for (k, v) in map {
+            match k.as_str() {
+                Some("date") => match v.as_str().and_then(Date::parse) {
+                    Some(d) => {
+                        if published.is_some_and(|pd| d < pd) {
+                            p.push(
+                                v.pos,
+                                format!("修订日期 {d} 早于公开日期"),
+                                format!("revision date {d} is before the publication date"),
+                                None,
+                            );
+                        }
+                        date = Some(d);
+                    }
+                    None => p.push(
+                        v.pos,
+                        "修订日期应为 YYYY-MM-DD".into(),
+                        "the revision date must be YYYY-MM-DD".into(),
+                        None,
+                    ),
+                },
+                Some(name @ ("change" | "reason")) => match v.as_str() {
+                    Some(s) if !s.trim().is_empty() => {
+                        if name == "change" {
+                            change = Some(s.trim().to_owned());
+                        } else {
+                            reason = Some(s.trim().to_owned());
+                        }
+                    }
+                    _ => p.push(
+                        v.pos,
+                        format!("`{name}` 应为非空文本"),
+                        format!("`{name}` must be non-empty text"),
+                        None,
+                    ),
+                },
+                other => {
+                    let name = other.unwrap_or_default();
+                    p.push(
+                        k.pos,
+                        format!("修订记录中没有 `{name}` 这一项"),
+                        format!("a revision has no `{name}`"),
+                        Some(suggest(name, &["date", "change", "reason"])),
+                    );
+                }
+            }
+        }
+        match (date, change, reason) {
+            (Some(date), Some(change), Some(reason)) => out.push(Revision {
+                date,
+                change,
+                reason,
+            }),
+            _ => p.push(
+                item.pos,
+                "修订记录需要 date、change、reason 三项".into(),
+                "a revision needs date, change and reason".into(),
+                Some(example.clone()),
+            ),
+        }
+    }
+    out.sort_by_key(|r| r.date);
     out
 }

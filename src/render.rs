@@ -29,6 +29,7 @@ pub struct Page {
 
 /// The templates every theme provides.
 pub const TEMPLATES: &[&str] = &[
+    "404.html",
     "index.html",
     "years.html",
     "year.html",
@@ -220,6 +221,7 @@ struct ReportView<'a> {
     tables: BTreeMap<String, TableView>,
     data_url: String,
     checks: Option<ChecksView<'a>>,
+    revisions: &'a [crate::model::Revision],
 }
 
 pub fn kind_label(kind: AgencyKind) -> &'static str {
@@ -251,7 +253,9 @@ pub fn render_site(
     config: &Config,
     registry: &Registry,
     theme: &Theme,
+    progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<Page>, Error> {
+    let rendered = std::sync::atomic::AtomicUsize::new(0);
     let lang = Lang::from_tag(&config.language);
     let portal = PortalView {
         title: &config.title,
@@ -326,6 +330,7 @@ pub fn render_site(
                 sections,
                 tables,
                 data_url: "data.json".into(),
+                revisions: &r.revisions,
                 checks: by_file.get(r.file.as_str()).map(|c| ChecksView {
                     passed: &c.passed,
                     explained: &c.explained,
@@ -348,6 +353,10 @@ pub fn render_site(
             let mut ctx = base("../../../", "report");
             ctx.insert("report", &view);
             let html = render(theme, config, "report.html", &ctx)?;
+            let done = rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if done.is_multiple_of(100) {
+                progress(done);
+            }
             Ok(Page {
                 path: report_url(r),
                 content: html,
@@ -456,6 +465,28 @@ pub fn render_site(
         path: "index.html".into(),
         content: render(theme, config, "index.html", &ctx)?,
     });
+
+    // Not-found page. Hosts serve it at any depth, so its links go from the base address
+    // when there is one, and from the top of the site otherwise.
+    let not_found_root = config.base_url.as_ref().map_or(String::new(), |b| {
+        if b.ends_with('/') {
+            b.clone()
+        } else {
+            format!("{b}/")
+        }
+    });
+    let ctx = base(&not_found_root, "not_found");
+    pages.push(Page {
+        path: "404.html".into(),
+        content: render(theme, config, "404.html", &ctx)?,
+    });
+
+    // Discovery: feed, sitemap (needs base_url), robots.txt.
+    pages.push(crate::feeds::atom(lib, config));
+    if let Some(sitemap) = crate::feeds::sitemap(&pages, config) {
+        pages.push(sitemap);
+    }
+    pages.push(crate::feeds::robots(config));
 
     // The formats' JSON Schemas, for editors and for anyone reusing the data.
     for schema in registry.all() {

@@ -13,13 +13,25 @@ use crate::schema::Registry;
 use crate::schema::Severity;
 use crate::{load, model, write};
 
+/// Told how far a long build has come: (stage, done, total).
+pub type ProgressFn = std::sync::Arc<dyn Fn(Stage, usize, usize) + Send + Sync>;
+
+/// The parts of a build that report progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Reading,
+    Rendering,
+}
+
 /// What to build and where.
-#[derive(Debug, Clone)]
+#[derive(Clone, Default)]
 pub struct BuildOptions {
     /// The portal's folder (holds portal.yaml, content/, themes/).
     pub root: PathBuf,
     /// Where the site goes; `public/` under the root when not given.
     pub output: Option<PathBuf>,
+    /// Called as the build goes; the CLI shows it on a terminal.
+    pub progress: Option<ProgressFn>,
 }
 
 /// What a finished build did.
@@ -31,6 +43,8 @@ pub struct BuildSummary {
     pub seconds: f64,
     /// Check findings that do not stop publication.
     pub warnings: Vec<crate::error::Diagnostic>,
+    /// Things the webmaster should know (e.g. no sitemap without base_url).
+    pub notes: Vec<String>,
 }
 
 /// The portal's language for messages, or Chinese when the settings cannot be read.
@@ -59,9 +73,13 @@ fn load_library(
             Err(d) => problems.push(*d),
         }
     }
-    match model::build_library(sources, registry) {
-        Ok(lib) if problems.is_empty() => return Ok(Ok(lib)),
-        Ok(_) => {}
+    // The agency registry comes first: reports are read against it.
+    match crate::agencies::load(root) {
+        Ok(agencies) => match model::build_library_with(sources, registry, agencies) {
+            Ok(lib) if problems.is_empty() => return Ok(Ok(lib)),
+            Ok(_) => {}
+            Err(more) => problems.extend(more),
+        },
         Err(more) => problems.extend(more),
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
@@ -91,6 +109,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     let registry = Registry::load(&root.join("schemas"))?;
 
     let library = load_library(root, &registry)?.map_err(Error::Diagnostics)?;
+    let total = library.reports.len();
+    if let Some(p) = &opts.progress {
+        p(Stage::Reading, total, total);
+    }
 
     let checks = crate::check::check_library(&library, &registry);
     let diagnostics: Vec<Diagnostic> = checks
@@ -102,15 +124,29 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     }
 
     let theme = Theme::load(&root.join("themes").join(&config.theme))?;
-    let pages = render::render_site(&library, &checks, &config, &registry, &theme)?;
+    let pages = render::render_site(&library, &checks, &config, &registry, &theme, &|done| {
+        if let Some(p) = &opts.progress {
+            p(Stage::Rendering, done, total);
+        }
+    })?;
     let output = opts.output.clone().unwrap_or_else(|| root.join("public"));
     write::write_site(&output, &pages)?;
+    let mut notes = Vec::new();
+    if config.base_url.is_none() {
+        notes.push(match Lang::from_tag(&config.language) {
+            Lang::Zh => "提示：portal.yaml 未设置 base_url，未生成 sitemap.xml。".to_owned(),
+            Lang::En => {
+                "note: no base_url in portal.yaml, so no sitemap.xml was written.".to_owned()
+            }
+        });
+    }
     Ok(BuildSummary {
         reports: library.reports.len(),
         pages: pages.len(),
         output,
         seconds: started.elapsed().as_secs_f64(),
         warnings: diagnostics,
+        notes,
     })
 }
 
