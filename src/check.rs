@@ -205,6 +205,15 @@ pub fn check_report(
             }
         }
     }
+    // Diagnostics about an explanation carry the rule it names, so tools can filter them.
+    for ex in &report.explanations {
+        for d in raised
+            .iter_mut()
+            .filter(|d| d.rule.is_none() && d.line == ex.pos.line && d.column == ex.pos.column)
+        {
+            d.rule = Some(ex.rule.clone());
+        }
+    }
     ReportChecks {
         diagnostics: raised,
         explained,
@@ -373,27 +382,28 @@ fn check_sum(
                 _ => None,
             });
         let pos = pointed.as_ref().map_or(data.pos, |(p, _)| *p);
-        let cell_label = match &pointed {
+        // The official labels of the cell pointed at, in both languages.
+        let (cell_label, cell_label_en) = match &pointed {
             Some((_, t)) => {
-                let (r, c) = match per {
-                    Per::Row => (
-                        rows[line].path.join(""),
-                        cols.iter()
-                            .find(|x| x.key == t.key)
-                            .map(|x| x.label.clone())
-                            .unwrap_or_default(),
-                    ),
-                    Per::Column => (
-                        rows.iter()
-                            .find(|x| x.key == t.key)
-                            .map(|x| x.path.join(""))
-                            .unwrap_or_default(),
-                        cols[line].label.clone(),
-                    ),
+                let (ri, ci) = match per {
+                    Per::Row => (Some(line), cols.iter().position(|x| x.key == t.key)),
+                    Per::Column => (rows.iter().position(|x| x.key == t.key), Some(line)),
                 };
-                format!("{}、{r} · {c}", table.section)
+                let (r, r_en) = ri.map_or_else(Default::default, |i| {
+                    (rows[i].path.join(""), rows[i].label_en.clone())
+                });
+                let (c, c_en) = ci.map_or_else(Default::default, |i| {
+                    (cols[i].label.clone(), cols[i].label_en.clone())
+                });
+                (
+                    format!("{}、{r} · {c}", table.section),
+                    format!("{} · {r_en} · {c_en}", table.caption_en),
+                )
             }
-            None => format!("{}、{}", table.section, table.caption),
+            None => (
+                format!("{}、{}", table.section, table.caption),
+                table.caption_en.clone(),
+            ),
         };
         let prev_note = match &prev {
             Some((p, ..)) => (
@@ -416,7 +426,7 @@ fn check_sum(
                 format!(
                     "{} ({}): {} = {ls}, but {} = {rs}{}",
                     rule.message_en,
-                    table.caption_en,
+                    cell_label_en,
                     show(&lv, true),
                     show(&rv, true),
                     prev_note.1

@@ -30,6 +30,9 @@ pub struct Config {
     /// Keep raw HTML written in report bodies. Off by default: it is escaped and shown as text.
     #[serde(default)]
     pub allow_html: bool,
+    /// Values for the theme's settings (logo, colours, footer …), see the theme's theme.yaml.
+    #[serde(default)]
+    pub theme_settings: std::collections::BTreeMap<String, serde_json::Value>,
     /// Minify the HTML pages.
     #[serde(default = "default_true")]
     pub minify: bool,
@@ -82,8 +85,8 @@ impl Config {
                     format!("invalid portal settings: {detail}"),
                 )
                 .with_help(
-                    "可用的设置：title、description、language、base_url、theme、allow_html、minify",
-                    "known settings: title, description, language, base_url, theme, allow_html, minify",
+                    "可用的设置：title、description、language、base_url、theme、theme_settings、allow_html、minify",
+                    "known settings: title, description, language, base_url, theme, theme_settings, allow_html, minify",
                 )
                 .with_source(&text),
             ])

@@ -5,20 +5,27 @@
 //! [`schema`]) → [`check`] (the format's cross-checks) → [`render`] ([`markdown`], [`tables`], Tera, minify) → [`write`] (atomic
 //! output). [`site`] runs them in order; `main.rs` only parses arguments.
 
+pub mod agencies;
 pub mod check;
+pub mod compare;
 pub mod config;
 pub mod decimal;
 pub mod error;
 pub mod feeds;
+pub mod import;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod opendata;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
 pub mod schema_json;
+pub mod search;
 pub mod site;
+pub mod synth;
 pub mod tables;
+pub mod theme;
 pub mod write;
 pub mod yaml;
 

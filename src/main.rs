@@ -40,6 +40,22 @@ enum Command {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// Create a new portal in DIR that builds at once.
+    Init {
+        /// The folder (created if missing).
+        dir: PathBuf,
+        /// The portal's title.
+        #[arg(long, default_value = "政府信息公开工作年度报告")]
+        title: String,
+        /// A built-in theme.
+        #[arg(long, default_value = "default")]
+        theme: String,
+    },
+    /// Themes: copy a built-in theme into the portal for full customisation.
+    Theme {
+        #[command(subcommand)]
+        action: ThemeAction,
+    },
     /// Start the next report of an agency: every table in place, last year's carried-over
     /// numbers pre-filled. Never overwrites a report.
     New {
@@ -69,6 +85,48 @@ enum Command {
         /// Folder to write <format>.json files into.
         #[arg(long, default_value = "docs/schemas")]
         out: PathBuf,
+    },
+    /// Import published reports (text from a web page or PDF, saved .html, .docx) as report
+    /// files, then check them. Exit 0 when every file was imported, 1 when one was refused.
+    Import {
+        /// The files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The agency's id (agency_id), e.g. fenyang-gov-office.
+        #[arg(long)]
+        agency: Option<String>,
+        /// The report's year, when the title does not give it.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Folder of the report files (default: content/ of --root).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The portal's folder (its own formats in schemas/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Replace an existing report file.
+        #[arg(long)]
+        force: bool,
+        /// Write what is certain and mark the rest `# TODO 待填写` (the build fails until filled).
+        #[arg(long)]
+        allow_partial: bool,
+        /// Language of the messages: zh or en (default: the portal's language).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ThemeAction {
+    /// List the built-in themes.
+    List,
+    /// Copy a built-in theme into themes/NAME/ (never overwrites).
+    Eject {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The theme to copy (default: the one portal.yaml names, else `default`).
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -188,6 +246,52 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Init { dir, title, theme } => {
+            match portalgen::scaffold::init(&dir, &title, &theme) {
+                Ok(files) => {
+                    for f in files {
+                        println!("wrote {}", f.display());
+                    }
+                    println!(
+                        "next: portalgen new --root {} --agency ID --year YYYY --name 机关全称 --kind department",
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprint!("{}", e.render(portalgen::Lang::Zh));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Theme { action } => match action {
+            ThemeAction::List => {
+                for name in portalgen::theme::builtin_names() {
+                    println!("{name}");
+                }
+                ExitCode::SUCCESS
+            }
+            ThemeAction::Eject { root, name } => {
+                let name = name.unwrap_or_else(|| {
+                    portalgen::config::Config::load(&root)
+                        .map_or_else(|_| "default".to_owned(), |c| c.theme)
+                });
+                match portalgen::theme::eject(&root, &name) {
+                    Ok(files) => {
+                        println!(
+                            "copied {} files into {}",
+                            files.len(),
+                            root.join("themes").join(&name).display()
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprint!("{}", e.render(portalgen::site::portal_lang(&root)));
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+        },
         Command::New {
             root,
             agency,
@@ -212,6 +316,51 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprint!("{}", e.render(portalgen::site::portal_lang(&root)));
                     ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Import {
+            files,
+            agency,
+            year,
+            out,
+            root,
+            force,
+            allow_partial,
+            lang,
+        } => {
+            let lang = lang.map_or_else(
+                || portalgen::site::portal_lang(&root),
+                |l| portalgen::Lang::from_tag(&l),
+            );
+            let opts = portalgen::import::Options {
+                files,
+                agency,
+                year,
+                out,
+                root,
+                force,
+                allow_partial,
+            };
+            match portalgen::import::run(&opts) {
+                Ok(outcomes) => {
+                    eprint!(
+                        "{}",
+                        portalgen::import::render_details(&outcomes, lang, allow_partial)
+                    );
+                    print!("{}", portalgen::import::render_summary(&outcomes, lang));
+                    if outcomes
+                        .iter()
+                        .any(|o| o.status == portalgen::import::Status::Refused)
+                    {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprint!("{}", e.render(lang));
+                    ExitCode::from(2)
                 }
             }
         }

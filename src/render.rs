@@ -4,7 +4,6 @@
 //! from each page), so the output works from any folder and from disk.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -18,7 +17,9 @@ use crate::error::{Diagnostic, Error, Lang};
 use crate::markdown::{self, Section};
 use crate::model::{AgencyKind, Library, Report};
 use crate::schema::Registry;
+use crate::search::SearchDoc;
 use crate::tables::{self, TableView};
+pub use crate::theme::Theme;
 
 /// One output file, relative to the output folder.
 #[derive(Debug, Clone)]
@@ -30,75 +31,18 @@ pub struct Page {
 /// The templates every theme provides.
 pub const TEMPLATES: &[&str] = &[
     "404.html",
+    "search.html",
     "index.html",
     "years.html",
     "year.html",
     "agencies.html",
     "agency.html",
     "report.html",
+    "agency_compare.html",
+    "year_compare.html",
 ];
 
-/// A theme loaded from `themes/NAME/`: its templates and its static files.
-pub struct Theme {
-    tera: Tera,
-    assets: Vec<Page>,
-}
-
-impl Theme {
-    pub fn load(dir: &Path) -> Result<Theme, Error> {
-        let templates = dir.join("templates");
-        if !templates.is_dir() {
-            return Err(Error::Usage(format!(
-                "错误：找不到主题模板目录 {}\n  = 帮助：在 portal.yaml 中设置 theme 为 themes/ 下已有的主题名\nerror: no theme templates at {}",
-                templates.display(),
-                templates.display()
-            )));
-        }
-        let mut sources = Vec::new();
-        for entry in walkdir::WalkDir::new(&templates).sort_by_file_name() {
-            let entry = entry.map_err(|e| Error::io(&templates, e.into()))?;
-            if entry.file_type().is_file() {
-                let name = crate::load::rel_path(&templates, entry.path());
-                let text = std::fs::read_to_string(entry.path())
-                    .map_err(|e| Error::io(entry.path(), e))?;
-                sources.push((name, text));
-            }
-        }
-        let mut tera = Tera::new();
-        register_filters(&mut tera);
-        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| template_error(&templates, e))?;
-        for required in TEMPLATES {
-            if !tera.contains_template(required) {
-                return Err(Error::Template(format!(
-                    "主题缺少模板 {required}（{}）\nthe theme has no template {required}",
-                    templates.display()
-                )));
-            }
-        }
-        let mut assets = Vec::new();
-        let static_dir = dir.join("static");
-        if static_dir.is_dir() {
-            for entry in walkdir::WalkDir::new(&static_dir).sort_by_file_name() {
-                let entry = entry.map_err(|e| Error::io(&static_dir, e.into()))?;
-                if entry.file_type().is_file() {
-                    let content =
-                        std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-                    assets.push(Page {
-                        path: format!(
-                            "static/{}",
-                            crate::load::rel_path(&static_dir, entry.path())
-                        ),
-                        content,
-                    });
-                }
-            }
-        }
-        Ok(Theme { tera, assets })
-    }
-}
-
-fn register_filters(tera: &mut Tera) {
+pub(crate) fn register_filters(tera: &mut Tera) {
     // `{{ 24523 | thousands }}` → 24,523 for reading long numbers; tables keep plain digits.
     tera.register_filter(
         "thousands",
@@ -121,17 +65,6 @@ fn register_filters(tera: &mut Tera) {
             }
         },
     );
-}
-
-/// A Tera error with its whole chain (the report with file, line and column is inside).
-fn template_error(dir: &Path, e: tera::Error) -> Error {
-    let mut msg = format!("{} ({})", e, dir.display());
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        msg.push_str(&format!("\n{s}"));
-        source = s.source();
-    }
-    Error::Template(msg)
 }
 
 #[derive(Serialize)]
@@ -305,11 +238,12 @@ pub fn render_site(
         ctx.insert("lang", &config.language);
         ctx.insert("root", root);
         ctx.insert("page_kind", kind);
+        ctx.insert("theme", &theme.settings);
         ctx
     };
 
     // Report pages: the bulk of the work, in parallel.
-    let report_pages: Vec<Result<Page, Error>> = lib
+    let report_pages: Vec<Result<(Page, SearchDoc), Error>> = lib
         .reports
         .par_iter()
         .map(|r| {
@@ -324,6 +258,7 @@ pub fn render_site(
                 .iter()
                 .filter_map(|t| r.table(&t.key).map(|d| (t.key.clone(), tables::view(t, d))))
                 .collect();
+            let search_doc = SearchDoc::new(r, &sections);
             let view = ReportView {
                 summary: summary(r),
                 format_source: &schema.source,
@@ -357,17 +292,24 @@ pub fn render_site(
             if done.is_multiple_of(100) {
                 progress(done);
             }
-            Ok(Page {
-                path: report_url(r),
-                content: html,
-            })
+            Ok((
+                Page {
+                    path: report_url(r),
+                    content: html,
+                },
+                search_doc,
+            ))
         })
         .collect();
     let mut pages = Vec::new();
+    let mut search_docs = Vec::new();
     let mut problems: Vec<Diagnostic> = Vec::new();
     for p in report_pages {
         match p {
-            Ok(p) => pages.push(p),
+            Ok((p, doc)) => {
+                pages.push(p);
+                search_docs.push(doc);
+            }
             Err(Error::Diagnostics(mut d)) => problems.append(&mut d),
             Err(e) => return Err(e),
         }
@@ -427,13 +369,16 @@ pub fn render_site(
         content: render(theme, config, "years.html", &ctx)?,
     });
 
-    // Agencies: the newest report gives the current name and kind.
+    // Comparisons: every report's figures, computed once (agency history, pairs, peers).
+    let compared = crate::compare::Comparisons::new(lib, registry);
+
+    // Agencies: the registry, else the newest report, gives the current name and kind.
     let agencies: Vec<AgencyView> = lib
         .agencies()
         .into_iter()
         .map(|(id, reports)| AgencyView {
             id,
-            name: &reports[0].agency,
+            name: lib.agency_name(id).unwrap_or(&reports[0].agency),
             kind: reports[0].agency_kind,
             kind_label: kind_label(reports[0].agency_kind),
             url: agency_url(id),
@@ -443,6 +388,7 @@ pub fn render_site(
     for a in &agencies {
         let mut ctx = base("../../", "agency");
         ctx.insert("agency", a);
+        ctx.insert("history", &compared.agency(a.id));
         pages.push(Page {
             path: a.url.clone(),
             content: render(theme, config, "agency.html", &ctx)?,
@@ -481,12 +427,28 @@ pub fn render_site(
         content: render(theme, config, "404.html", &ctx)?,
     });
 
+    // Search: the index and the page whose script reads it.
+    pages.push(crate::search::index(&search_docs));
+    let ctx = base("../", "search");
+    pages.push(Page {
+        path: "search/index.html".into(),
+        content: render(theme, config, "search.html", &ctx)?,
+    });
+
     // Discovery: feed, sitemap (needs base_url), robots.txt.
     pages.push(crate::feeds::atom(lib, config));
     if let Some(sitemap) = crate::feeds::sitemap(&pages, config) {
         pages.push(sitemap);
     }
     pages.push(crate::feeds::robots(config));
+
+    // Comparison pages and open data (CSV per report and year, the portal as JSON).
+    pages.extend(compared.pages(&|name, root, kind, extra| {
+        let mut ctx = base(root, kind);
+        ctx.extend(extra);
+        render(theme, config, name, &ctx)
+    })?);
+    pages.extend(crate::opendata::files(lib, registry, &compared, config)?);
 
     // The formats' JSON Schemas, for editors and for anyone reusing the data.
     for schema in registry.all() {
@@ -501,10 +463,7 @@ pub fn render_site(
 }
 
 fn render(theme: &Theme, config: &Config, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
-    let html = theme
-        .tera
-        .render(name, ctx)
-        .map_err(|e| template_error(Path::new("templates"), e))?;
+    let html = theme.tera.render(name, ctx).map_err(|e| theme.error(e))?;
     if !config.minify {
         return Ok(html.into_bytes());
     }

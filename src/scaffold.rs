@@ -51,10 +51,11 @@ pub fn new_report(opts: &NewOptions) -> Result<PathBuf, Error> {
     };
 
     // Every report of the agency that reads cleanly; other files' problems are not ours.
+    let agencies = crate::agencies::load(root).map_err(Error::Diagnostics)?;
     let mut reports: Vec<Report> = Vec::new();
     for path in load::find_reports(root, &root.join("content"))? {
         if let Ok(src) = load::read_report(root, &path)
-            && let Ok(lib) = model::build_library(vec![src], &registry)
+            && let Ok(lib) = model::build_library_with(vec![src], &registry, agencies.clone())
         {
             reports.extend(
                 lib.reports
@@ -82,16 +83,24 @@ pub fn new_report(opts: &NewOptions) -> Result<PathBuf, Error> {
     }
     let previous = reports.iter().find(|r| r.year == opts.year - 1);
     let latest = reports.iter().max_by_key(|r| r.year);
-    let name = opts.agency_name.clone().or_else(|| latest.map(|r| r.agency.clone())).ok_or_else(|| {
+    // The registry, when the portal has one, knows the agency's name and kind.
+    let known = agencies.as_ref().and_then(|a| a.get(&opts.agency_id));
+    let name = opts
+        .agency_name
+        .clone()
+        .or_else(|| known.map(|a| a.name.clone()))
+        .or_else(|| latest.map(|r| r.agency.clone()))
+        .ok_or_else(|| {
         Error::Usage(format!(
             "错误：{} 还没有报告，请用 --name 给出机关全称、--kind 给出机关类别\nerror: {} has no report yet; give --name and --kind",
             opts.agency_id, opts.agency_id
         ))
     })?;
-    let kind = match (&opts.agency_kind, latest) {
-        (Some(k), _) => k.clone(),
-        (None, Some(r)) => r.agency_kind.key().to_owned(),
-        (None, None) => {
+    let kind = match (&opts.agency_kind, known, latest) {
+        (Some(k), _, _) => k.clone(),
+        (None, Some(a), _) => a.kind.key().to_owned(),
+        (None, None, Some(r)) => r.agency_kind.key().to_owned(),
+        (None, None, None) => {
             return Err(Error::Usage(
                 "错误：请用 --kind 给出机关类别（government、department、township、other）\nerror: give --kind (government, department, township or other)".into(),
             ));
@@ -101,6 +110,16 @@ pub fn new_report(opts: &NewOptions) -> Result<PathBuf, Error> {
         return Err(Error::Usage(format!(
             "错误：--kind 应为 government、department、township 或 other，而不是 {kind}\nerror: --kind must be government, department, township or other"
         )));
+    }
+    // A registry without this agency gets it appended (the file is only added to).
+    if agencies.is_some() && known.is_none() {
+        let reg = root.join(crate::agencies::FILE);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&reg)
+            .map_err(|e| Error::io(&reg, e))?;
+        let entry = format!("\n{}:\n  name: {name}\n  kind: {kind}\n", opts.agency_id);
+        std::io::Write::write_all(&mut f, entry.as_bytes()).map_err(|e| Error::io(&reg, e))?;
     }
     let text = render_new(schema, &registry, opts, &name, &kind, previous);
     let dir = path.parent().unwrap_or(root);
@@ -284,4 +303,94 @@ fn render_new(
 /// The path the CLI prints, relative to the root when possible.
 pub fn display(root: &Path, path: &Path) -> String {
     load::rel_path(root, path)
+}
+
+/// The settings file `portalgen init` writes: every setting, commented.
+fn portal_yaml(title: &str, theme: &str) -> String {
+    format!(
+        r##"# portalgen portal settings. Every setting is listed; the commented ones show their default.
+
+# The portal's name, shown on every page (required).
+title: {title}
+
+# A line under the title on the home page.
+# description: 本门户集中公开本地区各机关的政府信息公开工作年度报告。
+
+# Language of the pages and messages: zh-CN or en.
+language: zh-CN
+
+# The address where the site is published. Pages always link relatively and work from
+# any folder; this is only used for the feed and sitemap.xml (skipped without it).
+# base_url: https://www.example.gov.cn/xxgk/ndbg/
+
+# The theme: a folder under themes/, or a built-in theme ({builtin}).
+theme: {theme}
+
+# Values for the theme's settings (see its theme.yaml; `portalgen theme eject` copies it).
+# theme_settings:
+#   logo: static/emblem.svg       # put the file in static/ next to content/
+#   logo_alt: 某某市人民政府
+#   accent: "#9b1c1c"
+#   footer: 主办单位：某某市人民政府办公室
+#   links:
+#     - {{title: 中国政府网, url: "https://www.gov.cn/"}}
+
+# Keep raw HTML written in report bodies (default false: it is shown as text).
+# allow_html: false
+
+# Minify the HTML pages (default true).
+# minify: true
+"##,
+        builtin = crate::theme::builtin_names().join(", ")
+    )
+}
+
+const AGENCIES_YAML: &str = r##"# The agency registry: every agency that publishes reports on this portal, by a stable
+# id (lowercase letters, digits, hyphens). Reports refer to it with `agency_id`.
+#
+# some-agency-id:
+#   name: 某某市人民政府办公室
+#   kind: department            # government | department | township | other
+#   parent: some-government-id  # optional
+#   former_names:               # optional: earlier names, so the history stays one
+#     - {name: 某某市人民政府办公厅, until: 2019}
+#   merged_into: other-id       # optional, with merged_on: YYYY-MM-DD
+"##;
+
+/// `portalgen init DIR`: a new portal that builds at once. Refuses to write over one.
+pub fn init(dir: &Path, title: &str, theme: &str) -> Result<Vec<PathBuf>, Error> {
+    if !crate::theme::builtin_names().contains(&theme) && !dir.join("themes").join(theme).is_dir() {
+        return Err(Error::Usage(format!(
+            "错误：没有名为 {theme} 的主题（内置主题：{}）\nerror: no theme named {theme} (built-in: {})",
+            crate::theme::builtin_names().join("、"),
+            crate::theme::builtin_names().join(", ")
+        )));
+    }
+    let settings = dir.join(crate::config::FILE_NAME);
+    if settings.exists() {
+        return Err(Error::Usage(format!(
+            "错误：{} 已存在：这里已经是一个门户，不会覆盖。\nerror: {} exists: this is already a portal; not overwriting it.",
+            settings.display(),
+            settings.display()
+        )));
+    }
+    let content = dir.join("content");
+    std::fs::create_dir_all(&content).map_err(|e| Error::io(&content, e))?;
+    let mut written = Vec::new();
+    for (path, text) in [
+        (settings, portal_yaml(title, theme)),
+        (content.join("agencies.yaml"), AGENCIES_YAML.to_owned()),
+    ] {
+        if path.exists() {
+            continue;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
 }

@@ -36,6 +36,87 @@ pub struct Schema {
     pub tables: Vec<Table>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Numbers derived from the tables for comparisons (agency history, peers, open data).
+    #[serde(default)]
+    pub figures: Vec<Figure>,
+    /// Ratios of figures, with the formula shown to readers.
+    #[serde(default)]
+    pub rates: Vec<Rate>,
+    /// Other formats whose tables mean the same, so that years in the two formats compare.
+    #[serde(default)]
+    pub comparable: Vec<Comparable>,
+}
+
+/// A number derived from one report: the sum of `cells` (`table.row.column`, a term may
+/// be negated with a leading `-`). A figure compares across two formats only when both
+/// define it and every table it reads is declared comparable between them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Figure {
+    pub key: String,
+    pub label: String,
+    #[serde(default)]
+    pub label_en: String,
+    pub cells: Vec<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// One of the main series: drawn in an agency's chart.
+    #[serde(default)]
+    pub chart: bool,
+    /// Peer pages offer an order by this figure.
+    #[serde(default)]
+    pub main: bool,
+    /// How the figure is made, when its label does not say it all.
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub note_en: Option<String>,
+}
+
+impl Figure {
+    /// The tables the figure reads.
+    pub fn tables(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .cells
+            .iter()
+            .filter_map(|c| c.trim().trim_start_matches('-').trim().split('.').next())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// `numerator ÷ denominator`, each a sum of figure keys (`-key` subtracts).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    pub key: String,
+    pub label: String,
+    #[serde(default)]
+    pub label_en: String,
+    pub numerator: Vec<String>,
+    pub denominator: Vec<String>,
+    /// The formula in words, shown next to the rate.
+    pub formula: String,
+    #[serde(default)]
+    pub formula_en: String,
+}
+
+/// Declares that `tables` of this format and of `format` mean the same. A row of the
+/// other format's table that this format splits is listed in `rows` (table → that row →
+/// the rows of this format that sum to it); comparisons then use the other format's rows.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparable {
+    pub format: String,
+    pub tables: Vec<String>,
+    #[serde(default)]
+    pub rows: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// Said on every page that compares a year in one format with a year in the other.
+    pub note: String,
+    #[serde(default)]
+    pub note_en: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -547,12 +628,146 @@ impl Schema {
                 _ => {}
             }
         }
+        self.validate_figures(&mut bad);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems)
         }
     }
+
+    /// Figures name cells of this format, rates name figures, comparable tables exist.
+    fn validate_figures(&self, bad: &mut impl FnMut(String)) {
+        let mut keys = BTreeMap::new();
+        for f in &self.figures {
+            if keys.insert(f.key.as_str(), ()).is_some() {
+                bad(format!("figure `{}` is declared twice", f.key));
+            }
+            if f.cells.is_empty() {
+                bad(format!("figure `{}` has no cells", f.key));
+            }
+            for reference in &f.cells {
+                let parts: Vec<&str> = reference
+                    .trim()
+                    .trim_start_matches('-')
+                    .trim()
+                    .split('.')
+                    .collect();
+                let found = parts.len() == 3
+                    && self
+                        .table(parts[0])
+                        .and_then(|t| t.locate(parts[1], parts[2]))
+                        .is_some();
+                if !found {
+                    bad(format!(
+                        "figure `{}`: `{reference}` is not a table.row.column of this format",
+                        f.key
+                    ));
+                }
+            }
+        }
+        for r in &self.rates {
+            if keys.insert(r.key.as_str(), ()).is_some() {
+                bad(format!("rate `{}`: the key is already used", r.key));
+            }
+            if r.numerator.is_empty() || r.denominator.is_empty() {
+                bad(format!(
+                    "rate `{}` needs a numerator and a denominator",
+                    r.key
+                ));
+            }
+            for term in r.numerator.iter().chain(&r.denominator) {
+                let t = Term::parse(term);
+                if t.previous || !self.figures.iter().any(|f| f.key == t.key) {
+                    bad(format!(
+                        "rate `{}`: `{term}` is not a figure of this format",
+                        r.key
+                    ));
+                }
+            }
+        }
+        for c in &self.comparable {
+            for t in &c.tables {
+                if self.table(t).is_none() {
+                    bad(format!(
+                        "comparable with {}: table `{t}` is not declared",
+                        c.format
+                    ));
+                }
+            }
+            for (t, rows) in &c.rows {
+                let Some(table) = self.table(t).filter(|_| c.tables.contains(t)) else {
+                    bad(format!(
+                        "comparable with {}: `rows` names table `{t}`, which is not one of its tables",
+                        c.format
+                    ));
+                    continue;
+                };
+                let own: Vec<String> = table
+                    .blocks
+                    .iter()
+                    .flat_map(|b| b.leaf_rows().into_iter().map(|r| r.key))
+                    .collect();
+                for (other, parts) in rows {
+                    for part in parts {
+                        if !own.contains(part) {
+                            bad(format!(
+                                "comparable with {}: row `{part}` (for `{other}`) is not a row of table `{t}`",
+                                c.format
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks what one format says about another: the other format exists, has the tables,
+/// and every row and column of its comparable tables can be found in this format (by key,
+/// or through `rows`).
+fn validate_comparisons(schemas: &BTreeMap<String, Schema>) -> Vec<String> {
+    let mut out = Vec::new();
+    for schema in schemas.values() {
+        for c in &schema.comparable {
+            let Some(other) = schemas.get(&c.format) else {
+                out.push(format!(
+                    "format {}: comparable with unknown format `{}`",
+                    schema.id, c.format
+                ));
+                continue;
+            };
+            for t in &c.tables {
+                let (Some(mine), Some(theirs)) = (schema.table(t), other.table(t)) else {
+                    out.push(format!(
+                        "format {}: table `{t}` is not in format {}",
+                        schema.id, other.id
+                    ));
+                    continue;
+                };
+                let mapped = c.rows.get(t);
+                for block in &theirs.blocks {
+                    for row in block.leaf_rows() {
+                        let parts = mapped
+                            .and_then(|m| m.get(&row.key))
+                            .cloned()
+                            .unwrap_or_else(|| vec![row.key.clone()]);
+                        for col in block.leaf_columns() {
+                            for part in &parts {
+                                if mine.locate(part, &col.key).is_none() {
+                                    out.push(format!(
+                                        "format {}: cell {t}.{}.{} of format {} has no counterpart `{t}.{part}.{}`",
+                                        schema.id, row.key, col.key, other.id, col.key
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Every format a portal can use, by id.
@@ -594,6 +809,14 @@ impl Registry {
                 }
                 Err(mut d) => problems.append(&mut d),
             }
+        }
+        for msg in validate_comparisons(&schemas) {
+            problems.push(Diagnostic::error(
+                "<formats>",
+                Pos::default(),
+                msg.clone(),
+                msg,
+            ));
         }
         if problems.is_empty() {
             Ok(Registry { schemas })

@@ -49,8 +49,15 @@ pub fn generate(schema: &Schema) -> Value {
         "items": {"type": "object", "additionalProperties": false, "required": ["rule", "reason"],
             "properties": {"rule": {"title": "检查项编号 (rule)", "type": "string", "enum": schema.rules.iter().filter(|r| r.severity != crate::schema::Severity::Error).map(|r| r.id.clone()).collect::<Vec<_>>()},
                 "reason": {"title": "原因 (reason)", "type": "string", "minLength": 1}}}}));
+    props.insert("revisions".into(), json!({"title": "修订记录 (revisions)", "type": "array",
+        "description": "公开后的修改：日期、修改内容、原因",
+        "items": {"type": "object", "additionalProperties": false, "required": ["date", "change", "reason"],
+            "properties": {"date": {"title": "修订日期 (date)", "type": "string", "format": "date"},
+                "change": {"title": "修改内容 (change)", "type": "string", "minLength": 1},
+                "reason": {"title": "原因 (reason)", "type": "string", "minLength": 1}}}}));
     props.insert("sample".into(), json!({"title": "示例数据 (sample)", "type": "boolean", "description": "虚构的演示报告设为 true"}));
-    let mut required: Vec<Value> = ["agency", "agency_id", "agency_kind", "year", "published"]
+    // agency and agency_kind may come from the agency registry (content/agencies.yaml).
+    let mut required: Vec<Value> = ["agency_id", "year", "published"]
         .iter()
         .map(|s| json!(s))
         .collect();

@@ -123,7 +123,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         return Err(Error::Diagnostics(diagnostics));
     }
 
-    let theme = Theme::load(&root.join("themes").join(&config.theme))?;
+    let theme = Theme::load(root, &config)?;
     let pages = render::render_site(&library, &checks, &config, &registry, &theme, &|done| {
         if let Some(p) = &opts.progress {
             p(Stage::Rendering, done, total);
@@ -168,10 +168,29 @@ pub fn write_json_schemas(root: &Path, out: &Path) -> Result<Vec<PathBuf>, Error
 /// every input error and every rule's finding. Cross-year rules need the previous
 /// report, given as `previous` (text of the same agency's report for the year before).
 pub fn check_text(rel: &str, text: &str, previous: Option<(&str, &str)>) -> Vec<Diagnostic> {
-    let registry = match Registry::load(Path::new("/nonexistent-portal/schemas")) {
-        Ok(r) => r,
-        Err(Error::Diagnostics(d)) => return d,
-        Err(_) => return Vec::new(),
+    // The built-in formats and their compiled patterns, loaded once per process.
+    static BUILTIN: std::sync::OnceLock<
+        Result<(Registry, crate::check::Compiled), Vec<Diagnostic>>,
+    > = std::sync::OnceLock::new();
+    let loaded =
+        BUILTIN.get_or_init(
+            || match Registry::load(Path::new("/nonexistent-portal/schemas")) {
+                Ok(r) => {
+                    let compiled = crate::check::Compiled::new(&r);
+                    Ok((r, compiled))
+                }
+                Err(Error::Diagnostics(d)) => Err(d),
+                Err(e) => Err(vec![Diagnostic::error(
+                    "<built-in>",
+                    Default::default(),
+                    e.to_string(),
+                    e.to_string(),
+                )]),
+            },
+        );
+    let (registry, compiled) = match loaded {
+        Ok(x) => x,
+        Err(d) => return d.clone(),
     };
     let mut sources = Vec::new();
     for (name, body) in previous.into_iter().chain([(rel, text)]) {
@@ -180,12 +199,21 @@ pub fn check_text(rel: &str, text: &str, previous: Option<(&str, &str)>) -> Vec<
             Err(d) => return vec![*d],
         }
     }
-    match model::build_library(sources, &registry) {
-        Ok(lib) => crate::check::check_library(&lib, &registry)
-            .into_iter()
-            .zip(&lib.reports)
-            .filter(|(_, r)| r.file == rel)
-            .flat_map(|(c, _)| c.diagnostics)
+    match model::build_library(sources, registry) {
+        Ok(lib) => lib
+            .reports
+            .iter()
+            .filter(|r| r.file == rel)
+            .filter_map(|r| {
+                let previous = lib
+                    .reports
+                    .iter()
+                    .find(|p| p.agency_id == r.agency_id && p.year == r.year - 1);
+                registry
+                    .get(&r.format)
+                    .map(|s| crate::check::check_report(r, previous, s, registry, compiled))
+            })
+            .flat_map(|c| c.diagnostics)
             .collect(),
         Err(d) => d,
     }

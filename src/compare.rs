@@ -1,0 +1,1756 @@
+//! Comparisons: one agency across its years, two consecutive years cell by cell, and the
+//! agencies of one year side by side.
+//!
+//! What is compared is data of each format: its `figures` (sums of cells), `rates`
+//! (ratios of figures, with their formula) and `comparable` (which tables of two formats
+//! mean the same, and which rows one format splits). No code here names a row. Figures
+//! are computed once per report; every view is then built from those, per agency or per
+//! year, so the work grows linearly with the number of reports.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Context;
+
+use crate::decimal::Decimal;
+use crate::error::Error;
+use crate::model::{AgencyKind, BlockData, Cell, Library, Origin, Report, TableData};
+use crate::render::{Page, kind_label, report_url};
+use crate::schema::{Comparable, Registry, Schema, Table, Term};
+use crate::tables::{self, HeaderCell};
+
+/// One report's figures and rates, in its format's order.
+pub struct Computed<'a> {
+    pub report: &'a Report,
+    pub schema: Option<&'a Schema>,
+    /// Aligned with `schema.figures`; None when the report lacks a cell the figure reads.
+    pub figures: Vec<Option<Decimal>>,
+    /// Aligned with `schema.rates`: (numerator, denominator).
+    pub rates: Vec<Option<(Decimal, Decimal)>>,
+}
+
+impl Computed<'_> {
+    /// True when the report has numbers to compare (its format defines figures).
+    pub fn numeric(&self) -> bool {
+        self.figures.iter().any(Option::is_some)
+    }
+
+    pub fn figure(&self, key: &str) -> Option<Decimal> {
+        let i = self.schema?.figures.iter().position(|f| f.key == key)?;
+        self.figures.get(i).copied().flatten()
+    }
+
+    pub fn rate(&self, key: &str) -> Option<(Decimal, Decimal)> {
+        let i = self.schema?.rates.iter().position(|r| r.key == key)?;
+        self.rates.get(i).copied().flatten()
+    }
+}
+
+/// The value of one `table.row.column` reference (`-` negates) in a report.
+pub fn cell_value(report: &Report, schema: &Schema, reference: &str) -> Option<Decimal> {
+    let term = Term::parse(reference);
+    let mut parts = term.key.splitn(3, '.');
+    let (table, row, col) = (parts.next()?, parts.next()?, parts.next()?);
+    let (bi, ri, ci) = schema.table(table)?.locate(row, col)?;
+    let value = report
+        .table(table)?
+        .blocks
+        .get(bi)?
+        .cells
+        .get(ri)?
+        .get(ci)?
+        .value;
+    Some(if term.negative {
+        Decimal::zero() - value
+    } else {
+        value
+    })
+}
+
+fn sum(values: impl IntoIterator<Item = Option<Decimal>>) -> Option<Decimal> {
+    values
+        .into_iter()
+        .try_fold(Decimal::zero(), |acc, v| v.map(|v| acc + v))
+}
+
+/// Computes a report's figures and rates.
+pub fn compute<'a>(report: &'a Report, registry: &'a Registry) -> Computed<'a> {
+    let schema = registry.get(&report.format);
+    let figures: Vec<Option<Decimal>> = schema.map_or_else(Vec::new, |s| {
+        s.figures
+            .iter()
+            .map(|f| sum(f.cells.iter().map(|c| cell_value(report, s, c))))
+            .collect()
+    });
+    let rates = schema.map_or_else(Vec::new, |s| {
+        let term = |t: &str| {
+            let t = Term::parse(t);
+            let i = s.figures.iter().position(|f| f.key == t.key)?;
+            let v = figures.get(i).copied().flatten()?;
+            Some(if t.negative { Decimal::zero() - v } else { v })
+        };
+        s.rates
+            .iter()
+            .map(|r| {
+                let n = sum(r.numerator.iter().map(|t| term(t)))?;
+                let d = sum(r.denominator.iter().map(|t| term(t)))?;
+                Some((n, d))
+            })
+            .collect()
+    });
+    Computed {
+        report,
+        schema,
+        figures,
+        rates,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Numbers as shown: exact decimals, signed differences, percentages with one decimal.
+
+/// `n ÷ d` as a percentage with one decimal place, rounded half away from zero
+/// (`"12.5"`); None when `d` is zero.
+pub fn percent(n: Decimal, d: Decimal) -> Option<String> {
+    let (n, d) = (n.units(), d.units());
+    if d == 0 {
+        return None;
+    }
+    let x = n * 1000;
+    let mut q = x / d;
+    let r = x % d;
+    if 2 * r.abs() >= d.abs() {
+        if (x < 0) != (d < 0) {
+            q -= 1;
+        } else {
+            q += 1;
+        }
+    }
+    let sign = if q < 0 { "-" } else { "" };
+    let q = q.abs();
+    Some(format!("{sign}{}.{}", q / 10, q % 10))
+}
+
+/// A difference with its sign: `+3`, `-2`, `0`.
+pub fn signed(d: Decimal) -> String {
+    if d.units() > 0 {
+        format!("+{d}")
+    } else {
+        d.to_string()
+    }
+}
+
+/// A percentage string with its sign: `+12.5`, `-3.0`, `0.0`.
+fn signed_pct(p: String) -> String {
+    if p.starts_with('-') || p.chars().all(|c| c == '0' || c == '.') {
+        p
+    } else {
+        format!("+{p}")
+    }
+}
+
+/// Tenths of a percent from a `percent` string, for differences of rates.
+fn tenths(p: &str) -> Option<i64> {
+    let (int, frac) = p.split_once('.')?;
+    let neg = int.starts_with('-');
+    let v = int.trim_start_matches('-').parse::<i64>().ok()? * 10 + frac.parse::<i64>().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+fn from_tenths(t: i64) -> String {
+    let sign = if t < 0 { "-" } else { "" };
+    format!("{sign}{}.{}", t.abs() / 10, t.abs() % 10)
+}
+
+/// Up, down or unchanged, for symbols and the words read out instead of them.
+fn direction(units: i128) -> &'static str {
+    match units.signum() {
+        1 => "up",
+        -1 => "down",
+        _ => "same",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Which formats compare.
+
+/// The declaration that makes formats `a` and `b` comparable, with the format whose rows
+/// comparisons use (the one the declaration names). None for the same format.
+fn declaration<'s>(a: &'s Schema, b: &'s Schema) -> Option<(&'s Comparable, &'s Schema)> {
+    if let Some(c) = a.comparable.iter().find(|c| c.format == b.id) {
+        return Some((c, b));
+    }
+    b.comparable
+        .iter()
+        .find(|c| c.format == a.id)
+        .map(|c| (c, a))
+}
+
+/// True when figure `key` of a report in format `a` compares with the same figure of a
+/// report in format `b`.
+pub fn figure_comparable(a: &Schema, b: &Schema, key: &str) -> bool {
+    let (Some(fa), Some(fb)) = (
+        a.figures.iter().find(|f| f.key == key),
+        b.figures.iter().find(|f| f.key == key),
+    ) else {
+        return false;
+    };
+    if a.id == b.id {
+        return true;
+    }
+    let Some((decl, _)) = declaration(a, b) else {
+        return false;
+    };
+    fa.tables()
+        .iter()
+        .chain(fb.tables().iter())
+        .all(|t| decl.tables.iter().any(|d| d == t))
+}
+
+/// True when rate `key` compares between formats `a` and `b`.
+pub fn rate_comparable(a: &Schema, b: &Schema, key: &str) -> bool {
+    let (Some(ra), Some(rb)) = (
+        a.rates.iter().find(|r| r.key == key),
+        b.rates.iter().find(|r| r.key == key),
+    ) else {
+        return false;
+    };
+    ra.numerator
+        .iter()
+        .chain(&ra.denominator)
+        .chain(&rb.numerator)
+        .chain(&rb.denominator)
+        .all(|t| figure_comparable(a, b, &Term::parse(t).key))
+}
+
+/// The note pages show when two years in different formats are compared.
+fn cross_format_note(a: &Schema, b: &Schema) -> Option<String> {
+    if a.id == b.id {
+        return None;
+    }
+    declaration(a, b).map(|(c, _)| c.note.clone())
+}
+
+// ---------------------------------------------------------------------------------------
+// Views for templates.
+
+/// A change from the year before.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// `+3`, `-2`, `0`; for rates, percentage points.
+    pub diff: String,
+    /// Change in percent of last year's value (`+12.5`); None when last year was 0.
+    pub pct: Option<String>,
+    /// `up`, `down`, `same`.
+    pub dir: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryCell {
+    pub year: i32,
+    /// As shown (`7`, `2595.45`; rates `12.5`); None when that year's format lacks it or a
+    /// rate's denominator is 0.
+    pub value: Option<String>,
+    pub change: Option<Change>,
+    /// Why there is no change: `first`, `no_previous`, `incomparable`, `missing`,
+    /// `zero_denominator`.
+    pub why: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    pub key: String,
+    pub id: String,
+    pub label: String,
+    pub unit: Option<String>,
+    pub note: Option<String>,
+    pub is_rate: bool,
+    pub formula: Option<String>,
+    pub cells: Vec<HistoryCell>,
+}
+
+/// The figures of one table of the format, across the agency's years.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryGroup {
+    pub id: String,
+    pub caption: String,
+    pub rows: Vec<HistoryRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct YearRef {
+    pub year: i32,
+    pub url: String,
+    pub format_name: String,
+    /// The year has numbers to compare (a format with tables).
+    pub numeric: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairRef {
+    pub y1: i32,
+    pub y2: i32,
+    pub url: String,
+    pub cross_format: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyRef {
+    pub id: String,
+    pub name: String,
+    /// From the site's top; None when the agency has no page (no reports).
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormerNameView {
+    pub name: String,
+    pub from: Option<String>,
+    pub until: String,
+}
+
+/// What the agency registry says about an agency.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistryView {
+    pub parent: Option<AgencyRef>,
+    pub children: Vec<AgencyRef>,
+    pub former_names: Vec<FormerNameView>,
+    pub merged_into: Option<AgencyRef>,
+    pub merged_on: Option<String>,
+    pub merged_from: Vec<MergedFrom>,
+}
+
+/// An agency merged into this one, and when.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergedFrom {
+    pub agency: AgencyRef,
+    pub date: String,
+}
+
+/// One agency's history: the agency page's comparison section.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyHistory {
+    pub id: String,
+    pub name: String,
+    pub registry: Option<RegistryView>,
+    /// Every year with a report, oldest first.
+    pub years: Vec<YearRef>,
+    /// Years whose reports have numbers, oldest first: the columns of the tables.
+    pub numeric_years: Vec<i32>,
+    /// Years before the national tables: listed, not compared.
+    pub legacy_years: Vec<i32>,
+    pub groups: Vec<HistoryGroup>,
+    pub chart: Option<Chart>,
+    pub pairs: Vec<PairRef>,
+    /// Notes on comparisons across formats.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartSeries {
+    pub key: String,
+    pub label: String,
+    /// One per year of `Chart::years`.
+    pub values: Vec<Option<String>>,
+}
+
+/// The chart of an agency's main series, and the same numbers as a table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chart {
+    pub id: String,
+    pub title: String,
+    pub svg: String,
+    pub years: Vec<i32>,
+    pub series: Vec<ChartSeries>,
+}
+
+/// A cell of a cell-by-cell comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareCell {
+    pub headers: String,
+    pub v1: String,
+    pub v2: String,
+    pub diff: String,
+    pub dir: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareRow {
+    pub stubs: Vec<HeaderCell>,
+    pub cells: Vec<CompareCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareBlock {
+    pub id: String,
+    pub caption: Option<String>,
+    pub header_rows: Vec<Vec<HeaderCell>>,
+    pub rows: Vec<CompareRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareTable {
+    pub key: String,
+    pub id: String,
+    pub section: String,
+    pub caption: String,
+    pub unit: Option<String>,
+    pub blocks: Vec<CompareBlock>,
+    pub cells: usize,
+    pub changed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotCompared {
+    pub section: String,
+    pub caption: String,
+}
+
+/// Two consecutive years of one agency, cell by cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairView {
+    pub agency_id: String,
+    pub agency: String,
+    pub agency_url: String,
+    pub y1: i32,
+    pub y2: i32,
+    pub url1: String,
+    pub url2: String,
+    pub format1: String,
+    pub format2: String,
+    pub note: Option<String>,
+    pub tables: Vec<CompareTable>,
+    pub not_compared: Vec<NotCompared>,
+    pub previous: Option<PairRef>,
+    pub next: Option<PairRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerColumn {
+    pub key: String,
+    pub id: String,
+    pub label: String,
+    pub unit: Option<String>,
+    pub is_rate: bool,
+    pub formula: Option<String>,
+    /// From the site's top: the page ordered by this column, when it is a main figure.
+    pub order_url: Option<String>,
+    pub sorted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerCell {
+    pub key: String,
+    pub value: Option<String>,
+    /// The agency's format has the figure, but it does not compare with the column's.
+    pub incomparable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerRow {
+    pub agency_id: String,
+    pub id: String,
+    pub name: String,
+    pub agency_url: String,
+    pub report_url: String,
+    pub cells: Vec<PeerCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerGroup {
+    pub kind: AgencyKind,
+    pub id: String,
+    pub label: &'static str,
+    pub rows: Vec<PeerRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerTable {
+    pub id: String,
+    pub caption: String,
+    pub columns: Vec<PeerColumn>,
+    pub groups: Vec<PeerGroup>,
+    pub total: Vec<PeerCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderLink {
+    pub key: Option<String>,
+    pub label: String,
+    pub url: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportRef {
+    pub agency_id: String,
+    pub agency: String,
+    pub title: String,
+    pub url: String,
+    pub format_name: String,
+}
+
+/// Every agency of one year side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeersView {
+    pub year: i32,
+    pub url: String,
+    pub order: Option<String>,
+    pub order_label: Option<String>,
+    pub orders: Vec<OrderLink>,
+    pub tables: Vec<PeerTable>,
+    /// Reports of the year without numbers (before 2019): listed, not compared.
+    pub unnumbered: Vec<ReportRef>,
+    pub count: usize,
+    pub notes: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// Every report's figures, indexed by agency and by year.
+pub struct Comparisons<'a> {
+    lib: &'a Library,
+    registry: &'a Registry,
+    computed: Vec<Computed<'a>>,
+    index: HashMap<(&'a str, i32), usize>,
+    /// Each agency's reports, oldest first.
+    by_agency: BTreeMap<&'a str, Vec<usize>>,
+    /// Each year's reports, in library order (by agency id).
+    by_year: BTreeMap<i32, Vec<usize>>,
+    /// How many times a report's figures were looked at, to show the work is linear.
+    visits: AtomicUsize,
+}
+
+pub fn agency_url(id: &str) -> String {
+    format!("agencies/{id}/index.html")
+}
+
+pub fn pair_url(id: &str, y1: i32, y2: i32) -> String {
+    format!("agencies/{id}/compare/{y1}-{y2}/index.html")
+}
+
+pub fn peers_url(year: i32, order: Option<&str>) -> String {
+    match order {
+        None => format!("years/{year}/compare/index.html"),
+        Some(k) => format!("years/{year}/compare/by-{}/index.html", k.replace('_', "-")),
+    }
+}
+
+fn slug(key: &str) -> String {
+    key.replace('_', "-")
+}
+
+impl<'a> Comparisons<'a> {
+    /// Computes every report's figures once.
+    pub fn new(lib: &'a Library, registry: &'a Registry) -> Comparisons<'a> {
+        let computed: Vec<Computed> = lib
+            .reports
+            .par_iter()
+            .map(|r| compute(r, registry))
+            .collect();
+        let mut index = HashMap::new();
+        let mut by_agency: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        for (i, r) in lib.reports.iter().enumerate() {
+            index.insert((r.agency_id.as_str(), r.year), i);
+            by_agency.entry(r.agency_id.as_str()).or_default().push(i);
+            by_year.entry(r.year).or_default().push(i);
+        }
+        for list in by_agency.values_mut() {
+            list.sort_by_key(|&i| lib.reports[i].year);
+        }
+        Comparisons {
+            lib,
+            registry,
+            computed,
+            index,
+            by_agency,
+            by_year,
+            visits: AtomicUsize::new(0),
+        }
+    }
+
+    /// Every report's figures, in library order.
+    pub fn computed(&self) -> impl Iterator<Item = &Computed<'a>> + '_ {
+        (0..self.computed.len()).map(|i| self.at(i))
+    }
+
+    fn at(&self, i: usize) -> &Computed<'a> {
+        self.visits.fetch_add(1, Ordering::Relaxed);
+        &self.computed[i]
+    }
+
+    /// How many times views have looked at a report's figures so far. Every view is built
+    /// per agency or per year from the figures computed once, so building all of them
+    /// visits each report a bounded number of times: the work is linear in the reports.
+    pub fn visits(&self) -> usize {
+        self.visits.load(Ordering::Relaxed)
+    }
+
+    pub fn get(&self, agency: &str, year: i32) -> Option<&Computed<'a>> {
+        self.index.get(&(agency, year)).map(|&i| self.at(i))
+    }
+
+    /// An agency's reports, oldest first.
+    pub fn of_agency(&self, id: &str) -> Vec<&Computed<'a>> {
+        self.by_agency
+            .get(id)
+            .map(|l| l.iter().map(|&i| self.at(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// A year's reports, by agency id.
+    pub fn of_year(&self, year: i32) -> Vec<&Computed<'a>> {
+        self.by_year
+            .get(&year)
+            .map(|l| l.iter().map(|&i| self.at(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Agency ids with reports, sorted.
+    pub fn agency_ids(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.by_agency.keys().copied()
+    }
+
+    /// Years with reports, oldest first.
+    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
+        self.by_year.keys().copied()
+    }
+
+    fn format_name(&self, r: &Report) -> String {
+        self.registry
+            .get(&r.format)
+            .map_or_else(|| r.format.clone(), |s| s.name.clone())
+    }
+
+    fn agency_ref(&self, id: &str) -> AgencyRef {
+        let newest = self.newest(id);
+        let has_page = newest.is_some();
+        let name = self
+            .lib
+            .agency_name(id)
+            .map(str::to_owned)
+            .or_else(|| newest.map(|c| c.report.agency.clone()))
+            .unwrap_or_else(|| id.to_owned());
+        AgencyRef {
+            id: id.to_owned(),
+            name,
+            url: has_page.then(|| agency_url(id)),
+        }
+    }
+
+    /// The agency's current name: the registry's, else its newest report's.
+    fn agency_name(&self, id: &str, newest: &Report) -> String {
+        self.lib
+            .agency_name(id)
+            .unwrap_or(&newest.agency)
+            .to_owned()
+    }
+
+    /// Consecutive years of one agency that compare, oldest first.
+    pub fn pairs(&self, id: &str) -> Vec<PairRef> {
+        let years: Vec<i32> = self
+            .by_agency
+            .get(id)
+            .map(|l| l.iter().map(|&i| self.lib.reports[i].year).collect())
+            .unwrap_or_default();
+        let mut out: Vec<PairRef> = years
+            .into_iter()
+            .filter_map(|y| self.pair_ref(id, y))
+            .collect();
+        out.sort_by_key(|p| p.y1);
+        out
+    }
+
+    /// Years `y` and `y + 1` of an agency, when both have numbers and their formats compare.
+    fn pair_ref(&self, id: &str, y: i32) -> Option<PairRef> {
+        let (a, b) = (self.get(id, y)?, self.get(id, y + 1)?);
+        let (sa, sb) = (a.schema?, b.schema?);
+        if !a.numeric() || !b.numeric() || (sa.id != sb.id && declaration(sa, sb).is_none()) {
+            return None;
+        }
+        Some(PairRef {
+            y1: y,
+            y2: y + 1,
+            url: pair_url(id, y, y + 1),
+            cross_format: sa.id != sb.id,
+        })
+    }
+
+    /// The agency's newest report.
+    fn newest(&self, id: &str) -> Option<&Computed<'a>> {
+        self.by_agency
+            .get(id)
+            .and_then(|l| l.last())
+            .map(|&i| self.at(i))
+    }
+
+    /// The comparison section of an agency's page.
+    pub fn agency(&self, id: &str) -> Option<AgencyHistory> {
+        let ordered = self.of_agency(id);
+        let newest = ordered.last()?.report;
+        let years: Vec<YearRef> = ordered
+            .iter()
+            .map(|c| YearRef {
+                year: c.report.year,
+                url: report_url(c.report),
+                format_name: self.format_name(c.report),
+                numeric: c.numeric(),
+            })
+            .collect();
+        let numeric: Vec<&Computed> = ordered.iter().copied().filter(|c| c.numeric()).collect();
+        let numeric_years: Vec<i32> = numeric.iter().map(|c| c.report.year).collect();
+        let legacy_years = ordered
+            .iter()
+            .filter(|c| !c.numeric())
+            .map(|c| c.report.year)
+            .collect();
+        let mut notes = Vec::new();
+        let groups = self.history_groups(id, &numeric, &mut notes);
+        let pairs = self.pairs(id);
+        let chart = chart(id, &self.agency_name(id, newest), &numeric);
+        Some(AgencyHistory {
+            id: id.to_owned(),
+            name: self.agency_name(id, newest),
+            registry: self.registry_view(id),
+            years,
+            numeric_years,
+            legacy_years,
+            groups,
+            chart,
+            pairs,
+            notes,
+        })
+    }
+
+    fn registry_view(&self, id: &str) -> Option<RegistryView> {
+        let reg = self.lib.agencies.as_ref()?;
+        let a = reg.get(id)?;
+        Some(RegistryView {
+            parent: a.parent.as_deref().map(|p| self.agency_ref(p)),
+            children: reg
+                .children(id)
+                .iter()
+                .map(|c| self.agency_ref(&c.id))
+                .collect(),
+            former_names: a
+                .former_names
+                .iter()
+                .map(|f| FormerNameView {
+                    name: f.name.clone(),
+                    from: f.from.clone(),
+                    until: f.until.clone(),
+                })
+                .collect(),
+            merged_into: a.merged_into.as_ref().map(|m| self.agency_ref(&m.into)),
+            merged_on: a.merged_into.as_ref().map(|m| m.date.clone()),
+            merged_from: reg
+                .merged_from(id)
+                .iter()
+                .map(|m| MergedFrom {
+                    agency: self.agency_ref(&m.id),
+                    date: m
+                        .merged_into
+                        .as_ref()
+                        .map(|x| x.date.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Figures and rates of an agency, grouped by the table they come from, with the
+    /// change from the year before.
+    fn history_groups(
+        &self,
+        id: &str,
+        numeric: &[&Computed],
+        notes: &mut Vec<String>,
+    ) -> Vec<HistoryGroup> {
+        // Rows: every figure and rate of the agency's formats, newest format first.
+        let mut figure_keys: Vec<(String, &Schema)> = Vec::new();
+        let mut rate_keys: Vec<(String, &Schema)> = Vec::new();
+        for c in numeric.iter().rev() {
+            let Some(s) = c.schema else { continue };
+            for f in &s.figures {
+                if !figure_keys.iter().any(|(k, _)| *k == f.key) {
+                    figure_keys.push((f.key.clone(), s));
+                }
+            }
+            for r in &s.rates {
+                if !rate_keys.iter().any(|(k, _)| *k == r.key) {
+                    rate_keys.push((r.key.clone(), s));
+                }
+            }
+        }
+        for pair in numeric.windows(2) {
+            if let (Some(a), Some(b)) = (pair[0].schema, pair[1].schema)
+                && pair[1].report.year == pair[0].report.year + 1
+                && let Some(note) = cross_format_note(a, b)
+                && !notes.contains(&note)
+            {
+                notes.push(note);
+            }
+        }
+        let mut groups: Vec<HistoryGroup> = Vec::new();
+        let group_of = |schema: &Schema, table: &str| -> (String, String) {
+            let caption = schema
+                .table(table)
+                .map(|t| format!("{}、{}", t.section, t.caption))
+                .unwrap_or_else(|| table.to_owned());
+            (format!("h-{}", slug(table)), caption)
+        };
+        let mut push = |gid: String, caption: String, row: HistoryRow| match groups
+            .iter_mut()
+            .find(|g| g.id == gid)
+        {
+            Some(g) => g.rows.push(row),
+            None => groups.push(HistoryGroup {
+                id: gid,
+                caption,
+                rows: vec![row],
+            }),
+        };
+        for (key, schema) in &figure_keys {
+            let Some(f) = schema.figures.iter().find(|f| f.key == *key) else {
+                continue;
+            };
+            let table = f
+                .tables()
+                .first()
+                .map(|t| (*t).to_owned())
+                .unwrap_or_default();
+            let (gid, caption) = group_of(schema, &table);
+            let cells = numeric
+                .iter()
+                .map(|c| self.history_cell(id, c, key, false))
+                .collect();
+            push(
+                gid.clone(),
+                caption,
+                HistoryRow {
+                    key: key.clone(),
+                    id: format!("{gid}-{}", slug(key)),
+                    label: f.label.clone(),
+                    unit: f.unit.clone(),
+                    note: f.note.clone(),
+                    is_rate: false,
+                    formula: None,
+                    cells,
+                },
+            );
+        }
+        for (key, schema) in &rate_keys {
+            let Some(r) = schema.rates.iter().find(|r| r.key == *key) else {
+                continue;
+            };
+            let first = r
+                .numerator
+                .first()
+                .map(|t| Term::parse(t).key)
+                .unwrap_or_default();
+            let table = schema
+                .figures
+                .iter()
+                .find(|f| f.key == first)
+                .and_then(|f| f.tables().first().map(|t| (*t).to_owned()))
+                .unwrap_or_default();
+            let (gid, caption) = group_of(schema, &table);
+            let cells = numeric
+                .iter()
+                .map(|c| self.history_cell(id, c, key, true))
+                .collect();
+            push(
+                gid.clone(),
+                caption,
+                HistoryRow {
+                    key: key.clone(),
+                    id: format!("{gid}-{}", slug(key)),
+                    label: r.label.clone(),
+                    unit: Some("%".into()),
+                    note: None,
+                    is_rate: true,
+                    formula: Some(r.formula.clone()),
+                    cells,
+                },
+            );
+        }
+        groups
+    }
+
+    fn history_cell(&self, id: &str, c: &Computed, key: &str, is_rate: bool) -> HistoryCell {
+        let year = c.report.year;
+        let value_of = |c: &Computed| -> Option<String> {
+            if is_rate {
+                c.rate(key).and_then(|(n, d)| percent(n, d))
+            } else {
+                c.figure(key).map(|v| v.to_string())
+            }
+        };
+        let value = value_of(c);
+        let has = |c: &Computed| {
+            if is_rate {
+                c.rate(key).is_some()
+            } else {
+                c.figure(key).is_some()
+            }
+        };
+        let mut cell = HistoryCell {
+            year,
+            value: value.clone(),
+            change: None,
+            why: None,
+        };
+        if !has(c) {
+            cell.why = Some("missing");
+            return cell;
+        }
+        if is_rate && value.is_none() {
+            cell.why = Some("zero_denominator");
+            return cell;
+        }
+        let Some(prev) = self.get(id, year - 1).filter(|p| p.numeric()) else {
+            cell.why = Some("no_previous");
+            return cell;
+        };
+        let (Some(sa), Some(sb)) = (prev.schema, c.schema) else {
+            cell.why = Some("no_previous");
+            return cell;
+        };
+        let comparable = if is_rate {
+            rate_comparable(sa, sb, key)
+        } else {
+            figure_comparable(sa, sb, key)
+        };
+        if !has(prev) {
+            cell.why = Some("missing");
+            return cell;
+        }
+        if !comparable {
+            cell.why = Some("incomparable");
+            return cell;
+        }
+        if is_rate {
+            let (Some(now), Some(before)) = (value.as_deref().and_then(tenths), value_of(prev))
+            else {
+                cell.why = Some("zero_denominator");
+                return cell;
+            };
+            let Some(before) = tenths(&before) else {
+                cell.why = Some("zero_denominator");
+                return cell;
+            };
+            let d = now - before;
+            cell.change = Some(Change {
+                diff: signed_pct(from_tenths(d)),
+                pct: None,
+                dir: direction(d.into()),
+            });
+        } else if let (Some(now), Some(before)) = (c.figure(key), prev.figure(key)) {
+            let d = now - before;
+            cell.change = Some(Change {
+                diff: signed(d),
+                pct: percent(d, before).map(signed_pct),
+                dir: direction(d.units()),
+            });
+        }
+        cell
+    }
+
+    /// Two consecutive years of an agency, cell by cell, in the tables both formats share.
+    pub fn pair(&self, id: &str, y1: i32, y2: i32) -> Option<PairView> {
+        let (a, b) = (self.get(id, y1)?, self.get(id, y2)?);
+        let (sa, sb) = (a.schema?, b.schema?);
+        let mut tables_out = Vec::new();
+        let mut not_compared = Vec::new();
+        // The layout: the common format, or the format the declaration names.
+        let (base, decl) = if sa.id == sb.id {
+            (sa, None)
+        } else {
+            let (decl, base) = declaration(sa, sb)?;
+            (base, Some(decl))
+        };
+        for t in &base.tables {
+            let shared = decl.is_none_or(|d| d.tables.contains(&t.key));
+            let data = shared
+                .then(|| Some((in_layout(a, base, t, decl)?, in_layout(b, base, t, decl)?)))
+                .flatten();
+            match data {
+                Some((d1, d2)) => tables_out.push(compare_table(t, &d1, &d2)),
+                None => not_compared.push(NotCompared {
+                    section: t.section.clone(),
+                    caption: t.caption.clone(),
+                }),
+            }
+        }
+        let newest = self.newest(id)?.report;
+        Some(PairView {
+            agency_id: id.to_owned(),
+            agency: self.agency_name(id, newest),
+            agency_url: agency_url(id),
+            y1,
+            y2,
+            url1: report_url(a.report),
+            url2: report_url(b.report),
+            format1: sa.name.clone(),
+            format2: sb.name.clone(),
+            note: cross_format_note(sa, sb),
+            tables: tables_out,
+            not_compared,
+            previous: self.pair_ref(id, y1 - 1),
+            next: self.pair_ref(id, y2),
+        })
+    }
+
+    /// Every agency of one year side by side, ordered by `order` (a main figure) within
+    /// each kind of agency, or by name.
+    pub fn peers(&self, year: i32, order: Option<&str>) -> PeersView {
+        let in_year = self.of_year(year);
+        let numeric: Vec<&Computed> = in_year.iter().copied().filter(|c| c.numeric()).collect();
+        let unnumbered = in_year
+            .iter()
+            .filter(|c| !c.numeric())
+            .map(|c| ReportRef {
+                agency_id: c.report.agency_id.clone(),
+                agency: c.report.agency.clone(),
+                title: c.report.title.clone(),
+                url: report_url(c.report),
+                format_name: self.format_name(c.report),
+            })
+            .collect();
+        // The newest format of the year defines each column; others join when comparable.
+        let mut schemas: Vec<&Schema> = Vec::new();
+        for c in &numeric {
+            if let Some(s) = c.schema
+                && !schemas.iter().any(|x| x.id == s.id)
+            {
+                schemas.push(s);
+            }
+        }
+        schemas.sort_by_key(|s| {
+            (
+                std::cmp::Reverse(s.years.from.unwrap_or(i32::MIN)),
+                s.id.clone(),
+            )
+        });
+        let mut notes = Vec::new();
+        for (i, a) in schemas.iter().enumerate() {
+            for b in &schemas[i + 1..] {
+                if let Some(n) = cross_format_note(a, b) {
+                    notes.push(n);
+                }
+            }
+        }
+        let mut columns: Vec<(String, bool, &Schema)> = Vec::new();
+        for s in &schemas {
+            for f in &s.figures {
+                if !columns.iter().any(|(k, r, _)| k == &f.key && !r) {
+                    columns.push((f.key.clone(), false, s));
+                }
+            }
+        }
+        for s in &schemas {
+            for r in &s.rates {
+                if !columns.iter().any(|(k, rate, _)| k == &r.key && *rate) {
+                    columns.push((r.key.clone(), true, s));
+                }
+            }
+        }
+        let main: Vec<String> = self.main_figures(&schemas);
+        let order = order.filter(|k| main.iter().any(|m| m == k));
+        // Group columns by the table their figure reads.
+        let table_of = |key: &str, is_rate: bool, s: &Schema| -> String {
+            let fkey = if is_rate {
+                s.rates
+                    .iter()
+                    .find(|r| r.key == key)
+                    .and_then(|r| r.numerator.first())
+                    .map(|t| Term::parse(t).key)
+                    .unwrap_or_default()
+            } else {
+                key.to_owned()
+            };
+            s.figures
+                .iter()
+                .find(|f| f.key == fkey)
+                .and_then(|f| f.tables().first().map(|t| (*t).to_owned()))
+                .unwrap_or_default()
+        };
+        let mut table_keys: Vec<(String, &Schema)> = Vec::new();
+        for (k, r, s) in &columns {
+            let t = table_of(k, *r, s);
+            if !table_keys.iter().any(|(x, _)| *x == t) {
+                table_keys.push((t, s));
+            }
+        }
+        let value = |c: &Computed, key: &str, is_rate: bool, col_schema: &Schema| -> PeerCell {
+            let Some(s) = c.schema else {
+                return PeerCell {
+                    key: key.to_owned(),
+                    value: None,
+                    incomparable: false,
+                };
+            };
+            let comparable = if is_rate {
+                rate_comparable(s, col_schema, key)
+            } else {
+                figure_comparable(s, col_schema, key)
+            };
+            let has = if is_rate {
+                s.rates.iter().any(|r| r.key == key)
+            } else {
+                s.figures.iter().any(|f| f.key == key)
+            };
+            let v = if !comparable {
+                None
+            } else if is_rate {
+                c.rate(key).and_then(|(n, d)| percent(n, d))
+            } else {
+                c.figure(key).map(|v| v.to_string())
+            };
+            PeerCell {
+                key: key.to_owned(),
+                value: v,
+                incomparable: has && !comparable,
+            }
+        };
+        // Sorting within each kind: by the order figure, largest first; then by id.
+        let sort_value = |c: &Computed| -> Option<i128> {
+            let key = order?;
+            let s = schemas
+                .iter()
+                .find(|s| s.figures.iter().any(|f| f.key == key))?;
+            let cs = c.schema?;
+            figure_comparable(cs, s, key)
+                .then(|| c.figure(key).map(|v| v.units()))
+                .flatten()
+        };
+        let mut tables_out = Vec::new();
+        for (tkey, tschema) in &table_keys {
+            let tid = format!("p-{}", slug(tkey));
+            let caption = tschema
+                .table(tkey)
+                .map(|t| format!("{}、{}", t.section, t.caption))
+                .unwrap_or_else(|| tkey.clone());
+            let cols: Vec<&(String, bool, &Schema)> = columns
+                .iter()
+                .filter(|(k, r, s)| table_of(k, *r, s) == *tkey)
+                .collect();
+            let column_views: Vec<PeerColumn> = cols
+                .iter()
+                .map(|(k, r, s)| {
+                    let (label, unit, formula) = if *r {
+                        let rate = s.rates.iter().find(|x| x.key == *k);
+                        (
+                            rate.map(|x| x.label.clone()).unwrap_or_default(),
+                            Some("%".to_owned()),
+                            rate.map(|x| x.formula.clone()),
+                        )
+                    } else {
+                        let f = s.figures.iter().find(|x| x.key == *k);
+                        (
+                            f.map(|x| x.label.clone()).unwrap_or_default(),
+                            f.and_then(|x| x.unit.clone()),
+                            None,
+                        )
+                    };
+                    let is_main = !*r && main.contains(k);
+                    PeerColumn {
+                        key: k.clone(),
+                        id: format!("{tid}-{}{}", if *r { "r-" } else { "f-" }, slug(k)),
+                        label,
+                        unit,
+                        is_rate: *r,
+                        formula,
+                        order_url: is_main.then(|| peers_url(year, Some(k))),
+                        sorted: !*r && order == Some(k.as_str()),
+                    }
+                })
+                .collect();
+            let mut groups = Vec::new();
+            for kind in AgencyKind::ALL {
+                let mut members: Vec<&&Computed> = numeric
+                    .iter()
+                    .filter(|c| c.report.agency_kind == kind)
+                    .collect();
+                if members.is_empty() {
+                    continue;
+                }
+                members.sort_by(|a, b| {
+                    sort_value(b)
+                        .cmp(&sort_value(a))
+                        .then_with(|| a.report.agency_id.cmp(&b.report.agency_id))
+                });
+                let rows = members
+                    .iter()
+                    .map(|c| PeerRow {
+                        agency_id: c.report.agency_id.clone(),
+                        id: format!("{tid}-a-{}", c.report.agency_id),
+                        name: c.report.agency.clone(),
+                        agency_url: agency_url(&c.report.agency_id),
+                        report_url: report_url(c.report),
+                        cells: cols.iter().map(|(k, r, s)| value(c, k, *r, s)).collect(),
+                    })
+                    .collect();
+                groups.push(PeerGroup {
+                    kind,
+                    id: format!("{tid}-k-{}", kind.key()),
+                    label: kind_label(kind),
+                    rows,
+                });
+            }
+            // The total row: sums of the comparable figures; rates of the sums.
+            let total_figure = |key: &str, s: &Schema| -> Option<Decimal> {
+                let vals: Vec<Decimal> = numeric
+                    .iter()
+                    .filter(|c| c.schema.is_some_and(|cs| figure_comparable(cs, s, key)))
+                    .filter_map(|c| c.figure(key))
+                    .collect();
+                (!vals.is_empty()).then(|| vals.into_iter().fold(Decimal::zero(), |a, v| a + v))
+            };
+            let total = cols
+                .iter()
+                .map(|(k, r, s)| {
+                    let value = if *r {
+                        s.rates.iter().find(|x| x.key == *k).and_then(|rate| {
+                            let side = |terms: &[String]| {
+                                sum(terms.iter().map(|t| {
+                                    let t = Term::parse(t);
+                                    total_figure(&t.key, s)
+                                        .map(|v| if t.negative { Decimal::zero() - v } else { v })
+                                }))
+                            };
+                            percent(side(&rate.numerator)?, side(&rate.denominator)?)
+                        })
+                    } else {
+                        total_figure(k, s).map(|v| v.to_string())
+                    };
+                    PeerCell {
+                        key: k.clone(),
+                        value,
+                        incomparable: false,
+                    }
+                })
+                .collect();
+            tables_out.push(PeerTable {
+                id: tid,
+                caption,
+                columns: column_views,
+                groups,
+                total,
+            });
+        }
+        let mut orders = vec![OrderLink {
+            key: None,
+            label: "按机关类别和名称".into(),
+            url: peers_url(year, None),
+            current: order.is_none(),
+        }];
+        for k in &main {
+            let label = schemas
+                .iter()
+                .find_map(|s| s.figures.iter().find(|f| f.key == *k))
+                .map(|f| f.label.clone())
+                .unwrap_or_default();
+            orders.push(OrderLink {
+                key: Some(k.clone()),
+                label: format!("按{label}从多到少"),
+                url: peers_url(year, Some(k)),
+                current: order == Some(k.as_str()),
+            });
+        }
+        let order_label = order.and_then(|k| {
+            schemas
+                .iter()
+                .find_map(|s| s.figures.iter().find(|f| f.key == k))
+                .map(|f| f.label.clone())
+        });
+        PeersView {
+            year,
+            url: peers_url(year, order),
+            order: order.map(str::to_owned),
+            order_label,
+            orders,
+            tables: tables_out,
+            unnumbered,
+            count: numeric.len(),
+            notes,
+        }
+    }
+
+    /// The main figures of a year's formats: the orders its peer pages offer.
+    fn main_figures(&self, schemas: &[&Schema]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in schemas {
+            for f in s.figures.iter().filter(|f| f.main) {
+                if !out.contains(&f.key) {
+                    out.push(f.key.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Every comparison page: agency pairs and year peers (in every order).
+    pub fn pages(&self, render: &RenderFn<'_>) -> Result<Vec<Page>, Error> {
+        let mut jobs: Vec<Job> = Vec::new();
+        for id in self.agency_ids() {
+            for p in self.pairs(id) {
+                jobs.push(Job::Pair(id, p.y1, p.y2));
+            }
+        }
+        for year in self.years() {
+            jobs.push(Job::Peers(year, None));
+            let schemas: Vec<&Schema> = {
+                let mut v: Vec<&Schema> = Vec::new();
+                for c in self.of_year(year).into_iter().filter(|c| c.numeric()) {
+                    if let Some(s) = c.schema
+                        && !v.iter().any(|x| x.id == s.id)
+                    {
+                        v.push(s);
+                    }
+                }
+                v
+            };
+            for k in self.main_figures(&schemas) {
+                jobs.push(Job::Peers(year, Some(k)));
+            }
+        }
+        jobs.par_iter()
+            .filter_map(|job| match job {
+                Job::Pair(id, y1, y2) => self.pair(id, *y1, *y2).map(|view| {
+                    let mut ctx = Context::new();
+                    ctx.insert("compare", &view);
+                    let path = pair_url(id, *y1, *y2);
+                    render("agency_compare.html", "../../../../", "agency_compare", ctx)
+                        .map(|content| Page { path, content })
+                }),
+                Job::Peers(year, order) => {
+                    let view = self.peers(*year, order.as_deref());
+                    let mut ctx = Context::new();
+                    ctx.insert("peers", &view);
+                    let root = if order.is_some() {
+                        "../../../../"
+                    } else {
+                        "../../../"
+                    };
+                    Some(
+                        render("year_compare.html", root, "year_compare", ctx).map(|content| {
+                            Page {
+                                path: view.url.clone(),
+                                content,
+                            }
+                        }),
+                    )
+                }
+            })
+            .collect()
+    }
+}
+
+/// Renders a template: (template, way back to the site's top, page kind, the page's own
+/// context) → the page's bytes. The render stage supplies it with the theme and settings.
+pub type RenderFn<'r> = dyn Fn(&str, &str, &str, Context) -> Result<Vec<u8>, Error> + Sync + 'r;
+
+enum Job<'a> {
+    Pair(&'a str, i32, i32),
+    Peers(i32, Option<String>),
+}
+
+/// A report's table in the layout of `base`'s table `t`: its own data when the report is
+/// in that format, else its cells summed as the declaration says (rows it splits are
+/// added up). None when a cell cannot be found.
+fn in_layout(
+    c: &Computed,
+    base: &Schema,
+    t: &Table,
+    decl: Option<&Comparable>,
+) -> Option<TableData> {
+    let schema = c.schema?;
+    let own = c.report.table(&t.key)?;
+    if schema.id == base.id {
+        return Some(own.clone());
+    }
+    let mine = schema.table(&t.key)?;
+    let map = decl.and_then(|d| d.rows.get(&t.key));
+    let mut blocks = Vec::new();
+    for block in &t.blocks {
+        let cols = block.leaf_columns();
+        let mut rows = Vec::new();
+        for row in block.leaf_rows() {
+            let parts = map
+                .and_then(|m| m.get(&row.key))
+                .cloned()
+                .unwrap_or_else(|| vec![row.key.clone()]);
+            let mut cells = Vec::new();
+            for col in &cols {
+                let mut value = Decimal::zero();
+                let mut origin = Origin::Computed;
+                for part in &parts {
+                    let (bi, ri, ci) = mine.locate(part, &col.key)?;
+                    let cell = own.blocks.get(bi)?.cells.get(ri)?.get(ci)?;
+                    value = value + cell.value;
+                    if parts.len() == 1 {
+                        origin = cell.origin;
+                    }
+                }
+                cells.push(Cell { value, origin });
+            }
+            rows.push(cells);
+        }
+        blocks.push(BlockData { cells: rows });
+    }
+    Some(TableData {
+        key: t.key.clone(),
+        pos: own.pos,
+        blocks,
+    })
+}
+
+/// Lays out two years of one table under the table's official headers, cell by cell.
+fn compare_table(t: &Table, d1: &TableData, d2: &TableData) -> CompareTable {
+    let view = tables::view(t, d2);
+    let mut cells_total = 0;
+    let mut changed = 0;
+    let blocks = view
+        .blocks
+        .into_iter()
+        .zip(d1.blocks.iter().zip(&d2.blocks))
+        .enumerate()
+        .map(|(bi, (block, (b1, b2)))| {
+            let mut values = b1.cells.iter().flatten().zip(b2.cells.iter().flatten());
+            let rows = block
+                .rows
+                .into_iter()
+                .map(|row| CompareRow {
+                    stubs: row.stubs,
+                    cells: row
+                        .cells
+                        .into_iter()
+                        .filter_map(|cell| {
+                            let (c1, c2) = values.next()?;
+                            let d = c2.value - c1.value;
+                            cells_total += 1;
+                            if d.units() != 0 {
+                                changed += 1;
+                            }
+                            Some(CompareCell {
+                                headers: cell.headers,
+                                v1: c1.value.to_string(),
+                                v2: c2.value.to_string(),
+                                diff: signed(d),
+                                dir: direction(d.units()),
+                            })
+                        })
+                        .collect(),
+                })
+                .collect();
+            CompareBlock {
+                id: format!("{}-b{bi}", view.id),
+                caption: block.caption,
+                header_rows: block.header_rows,
+                rows,
+            }
+        })
+        .collect();
+    CompareTable {
+        key: t.key.clone(),
+        id: view.id.clone(),
+        section: t.section.clone(),
+        caption: t.caption.clone(),
+        unit: t.unit.clone(),
+        blocks,
+        cells: cells_total,
+        changed,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The chart: inline SVG, readable without colour.
+
+/// Line styles and markers, one per series; black and greys only.
+const STYLES: &[(&str, &str, &str)] = &[
+    ("", "circle", "#000000"),
+    ("8 4", "square", "#333333"),
+    ("2 3", "triangle", "#555555"),
+    ("10 3 2 3", "diamond", "#222222"),
+];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn as_f64(d: Decimal) -> f64 {
+    d.units() as f64 / 10_000.0
+}
+
+/// A step of 1, 2 or 5 × 10ⁿ (at least 1) giving about four intervals up to `max`.
+fn nice_step(max: f64) -> f64 {
+    let raw = (max / 4.0).max(1.0);
+    let exp = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * exp)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * exp)
+}
+
+fn fmt_num(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn marker(kind: &str, x: f64, y: f64, colour: &str) -> String {
+    match kind {
+        "square" => format!(
+            r#"<rect x="{:.1}" y="{:.1}" width="8" height="8" fill="{colour}"/>"#,
+            x - 4.0,
+            y - 4.0
+        ),
+        "triangle" => format!(
+            r##"<path d="M{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##,
+            x,
+            y - 5.0,
+            x + 5.0,
+            y + 4.0,
+            x - 5.0,
+            y + 4.0
+        ),
+        "diamond" => format!(
+            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
+            x,
+            y - 5.0,
+            x + 5.0,
+            y,
+            x,
+            y + 5.0,
+            x - 5.0,
+            y
+        ),
+        _ => format!(
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##
+        ),
+    }
+}
+
+/// The chart of the series marked `chart: true`, when two or more years have numbers.
+fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
+    if numeric.len() < 2 {
+        return None;
+    }
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for c in numeric.iter().rev() {
+        for f in c
+            .schema
+            .iter()
+            .flat_map(|s| s.figures.iter())
+            .filter(|f| f.chart)
+        {
+            if !keys.iter().any(|(k, _)| *k == f.key) {
+                keys.push((f.key.clone(), f.label.clone()));
+            }
+        }
+    }
+    keys.truncate(STYLES.len());
+    if keys.is_empty() {
+        return None;
+    }
+    let years: Vec<i32> = numeric.iter().map(|c| c.report.year).collect();
+    let series: Vec<ChartSeries> = keys
+        .iter()
+        .map(|(k, label)| ChartSeries {
+            key: k.clone(),
+            label: label.clone(),
+            values: numeric
+                .iter()
+                .map(|c| c.figure(k).map(|v| v.to_string()))
+                .collect(),
+        })
+        .collect();
+    let max = numeric
+        .iter()
+        .flat_map(|c| keys.iter().filter_map(|(k, _)| c.figure(k)))
+        .map(as_f64)
+        .fold(0.0, f64::max);
+    let step = nice_step(max);
+    let top = ((max / step).ceil().max(1.0)) * step;
+    let (w, h) = (640.0, 300.0);
+    let (left, right, up, down) = (56.0, 150.0, 20.0, 44.0);
+    let (first, last) = (years[0], years[years.len() - 1]);
+    let span = f64::from((last - first).max(1));
+    let x = |y: i32| left + (w - left - right) * f64::from(y - first) / span;
+    let y = |v: f64| up + (h - up - down) * (1.0 - v / top);
+    let title_id = format!("chart-{id}-title");
+    let desc_id = format!("chart-{id}-desc");
+    let title = format!("{name}历年政府信息公开申请主要数据（{first}—{last}年）");
+    let desc = series
+        .iter()
+        .map(|s| {
+            let vals: Vec<String> = years
+                .iter()
+                .zip(&s.values)
+                .map(|(yr, v)| format!("{yr}年{}", v.as_deref().unwrap_or("无数据")))
+                .collect();
+            format!("{}：{}", s.label, vals.join("，"))
+        })
+        .collect::<Vec<_>>()
+        .join("；");
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{title_id} {desc_id}"><title id="{title_id}">{}</title><desc id="{desc_id}">{}。</desc>"#,
+        esc(&title),
+        esc(&desc)
+    );
+    svg.push_str(r##"<rect x="0" y="0" width="640" height="300" fill="#ffffff"/>"##);
+    // Grid lines and their values.
+    let mut v = 0.0;
+    while v <= top + 1e-9 {
+        let yy = y(v);
+        svg.push_str(&format!(
+            r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#bbbbbb" stroke-width="1"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" fill="#000000">{}</text>"##,
+            w - right,
+            left - 6.0,
+            yy + 4.0,
+            fmt_num(v)
+        ));
+        v += step;
+    }
+    for yr in &years {
+        let xx = x(*yr);
+        svg.push_str(&format!(
+            r##"<text x="{xx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#000000">{yr}年</text>"##,
+            h - down + 20.0
+        ));
+    }
+    svg.push_str(&format!(
+        r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#000000" stroke-width="1"/>"##,
+        y(0.0),
+        w - right,
+        y(0.0)
+    ));
+    // Lines, markers, and a label at each line's last point.
+    let mut labels: Vec<(f64, String, &str)> = Vec::new();
+    for (si, (k, label)) in keys.iter().enumerate() {
+        let (dash, mark, colour) = STYLES[si];
+        let points: Vec<(i32, f64, &Computed)> = numeric
+            .iter()
+            .filter_map(|c| c.figure(k).map(|v| (c.report.year, as_f64(v), *c)))
+            .collect();
+        let mut path = String::new();
+        for (i, (yr, v, c)) in points.iter().enumerate() {
+            let joined = i > 0 && {
+                let (_, _, p) = points[i - 1];
+                match (p.schema, c.schema) {
+                    (Some(a), Some(b)) => figure_comparable(a, b, k),
+                    _ => false,
+                }
+            };
+            path.push_str(&format!(
+                "{}{:.1} {:.1}",
+                if joined { "L" } else { "M" },
+                x(*yr),
+                y(*v)
+            ));
+        }
+        let dash_attr = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{dash}""#)
+        };
+        svg.push_str(&format!(
+            r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>"#
+        ));
+        for (yr, v, _) in &points {
+            svg.push_str(&marker(mark, x(*yr), y(*v), colour));
+        }
+        if let Some((_, v, c)) = points.last() {
+            let shown = c.figure(k).map(|d| d.to_string()).unwrap_or_default();
+            labels.push((y(*v), format!("{label} {shown}"), mark));
+        }
+    }
+    // Direct labels, moved apart so that they never overlap.
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut last_y = f64::MIN;
+    for (yy, text, mark) in labels {
+        let yy = yy.max(last_y + 15.0);
+        last_y = yy;
+        let lx = w - right + 10.0;
+        svg.push_str(&marker(mark, lx + 4.0, yy - 4.0, "#000000"));
+        svg.push_str(&format!(
+            r##"<text x="{:.1}" y="{yy:.1}" font-size="12" fill="#000000">{}</text>"##,
+            lx + 14.0,
+            esc(&text)
+        ));
+    }
+    svg.push_str("</svg>");
+    Some(Chart {
+        id: format!("chart-{id}"),
+        title,
+        svg,
+        years,
+        series,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).expect("decimal")
+    }
+
+    #[test]
+    fn percentages_round_half_away_from_zero() {
+        assert_eq!(percent(d("1"), d("8")).as_deref(), Some("12.5"));
+        assert_eq!(percent(d("1"), d("3")).as_deref(), Some("33.3"));
+        assert_eq!(percent(d("2"), d("3")).as_deref(), Some("66.7"));
+        assert_eq!(percent(d("-1"), d("16")).as_deref(), Some("-6.3"));
+        assert_eq!(percent(d("0"), d("5")).as_deref(), Some("0.0"));
+        assert_eq!(percent(d("1"), d("0")), None);
+        assert_eq!(percent(d("595.45"), d("2000")).as_deref(), Some("29.8"));
+        assert_eq!(signed(d("3") - d("1")), "+2");
+        assert_eq!(signed(d("1") - d("3")), "-2");
+        assert_eq!(signed(d("2595.45") - d("2000")), "+595.45");
+        assert_eq!(signed_pct("0.0".into()), "0.0");
+        assert_eq!(signed_pct("4.5".into()), "+4.5");
+        assert_eq!(tenths("-12.5"), Some(-125));
+        assert_eq!(from_tenths(-5), "-0.5");
+    }
+
+    #[test]
+    fn formats_compare_on_declared_tables_only() {
+        let reg = Registry::load(std::path::Path::new("/none")).expect("schemas");
+        let (a, b) = (
+            reg.get("cn-2019").expect("2019"),
+            reg.get("cn-2021").expect("2021"),
+        );
+        assert!(figure_comparable(a, b, "other_handling"));
+        assert!(figure_comparable(b, a, "new_received"));
+        assert!(figure_comparable(a, b, "review_total"));
+        assert!(
+            !figure_comparable(a, b, "licensing"),
+            "table 二 changed meaning"
+        );
+        assert!(figure_comparable(b, b, "licensing"));
+        assert!(!figure_comparable(a, b, "admin_fees"), "not in 2019");
+        assert!(rate_comparable(a, b, "granted_share"));
+        let legacy = reg.get("cn-legacy").expect("legacy");
+        assert!(!figure_comparable(legacy, b, "new_received"));
+        assert!(cross_format_note(a, b).is_some_and(|n| n.contains("（六）其他处理")));
+    }
+
+    #[test]
+    fn steps_are_round() {
+        assert_eq!(nice_step(16.0), 5.0);
+        assert_eq!(nice_step(2.0), 1.0);
+        assert_eq!(nice_step(24523.0), 10000.0);
+    }
+}

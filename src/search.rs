@@ -1,0 +1,203 @@
+//! Render stage, search: a static index for the search page's small script.
+//!
+//! Chinese has no spaces between words, so text is indexed by overlapping character
+//! pairs (bigrams); Latin text and numbers by lowercased words. A query matches when
+//! all of its bigrams and words occur in one section of a report. Postings are
+//! (report, section) pairs, delta-encoded in base 36, which keeps the index a few
+//! percent of the site's size.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::markdown::{Part, Section};
+use crate::model::Report;
+use crate::render::{Page, report_url};
+
+/// One report's searchable text: its title and agency, then each section's text.
+pub struct SearchDoc {
+    pub title: String,
+    pub url: String,
+    pub agency: String,
+    pub year: i32,
+    /// (heading, anchor, plain text) per section.
+    pub sections: Vec<(String, String, String)>,
+}
+
+impl SearchDoc {
+    pub fn new(report: &Report, sections: &[Section]) -> SearchDoc {
+        let mut out = vec![(
+            report.title.clone(),
+            String::new(),
+            format!("{} {}", report.title, report.agency),
+        )];
+        for s in sections {
+            let mut text = s.heading.clone();
+            for p in &s.parts {
+                if let Part::Html { html } = p {
+                    text.push(' ');
+                    text.push_str(&strip_tags(html));
+                }
+            }
+            out.push((s.heading.clone(), s.anchor.clone(), text));
+        }
+        SearchDoc {
+            title: report.title.clone(),
+            url: report_url(report),
+            agency: report.agency.clone(),
+            year: report.year,
+            sections: out,
+        }
+    }
+}
+
+/// Text of an HTML fragment, entities decoded where they matter for search.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+/// The tokens of a text: CJK bigrams (and single characters of one-character runs) and
+/// lowercased ASCII words. The search page's script tokenises queries the same way.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run: Vec<char> = Vec::new();
+    let mut word = String::new();
+    let flush_run = |run: &mut Vec<char>, out: &mut Vec<String>| {
+        if run.len() == 1 {
+            out.push(run[0].to_string());
+        }
+        for pair in run.windows(2) {
+            out.push(pair.iter().collect());
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_cjk(c) {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            run.push(c);
+        } else if c.is_alphanumeric() {
+            flush_run(&mut run, &mut out);
+            word.extend(c.to_lowercase());
+        } else {
+            flush_run(&mut run, &mut out);
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+        }
+    }
+    flush_run(&mut run, &mut out);
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    if n == 0 {
+        return "0".into();
+    }
+    let mut s = Vec::new();
+    while n > 0 {
+        s.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// `search/index.json`: the documents and the token → postings map.
+pub fn index(docs: &[SearchDoc]) -> Page {
+    // Posting = report index × 64 + section index (reports have far fewer than 64 sections).
+    let mut postings: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (d, doc) in docs.iter().enumerate() {
+        for (s, (_, _, text)) in doc.sections.iter().enumerate().take(64) {
+            let id = d as u64 * 64 + s as u64;
+            for t in tokens(text) {
+                let list = postings.entry(t).or_default();
+                if list.last() != Some(&id) {
+                    list.push(id);
+                }
+            }
+        }
+    }
+    let mut encoded = serde_json::Map::new();
+    for (token, mut list) in postings {
+        list.sort_unstable();
+        list.dedup();
+        let mut prev = 0;
+        let mut s = String::new();
+        for (i, id) in list.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            let _ = write!(s, "{}", base36(id - prev));
+            prev = *id;
+        }
+        encoded.insert(token, serde_json::Value::String(s));
+    }
+    let docs: Vec<serde_json::Value> = docs
+        .iter()
+        .map(|d| {
+            json!([
+                d.title,
+                d.url,
+                d.agency,
+                d.year,
+                d.sections
+                    .iter()
+                    .map(|(h, a, _)| json!([h, a]))
+                    .collect::<Vec<_>>()
+            ])
+        })
+        .collect();
+    let body = json!({"version": 1, "docs": docs, "tokens": encoded});
+    Page {
+        path: "search/index.json".into(),
+        content: serde_json::to_vec(&body).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_is_indexed_by_bigrams_and_latin_by_words() {
+        assert_eq!(
+            tokens("政务公开 FOIA-2024"),
+            ["政务", "务公", "公开", "foia", "2024"]
+        );
+        assert_eq!(tokens("（一）予"), ["一", "予"]);
+    }
+
+    #[test]
+    fn postings_are_delta_encoded() {
+        assert_eq!(base36(0), "0");
+        assert_eq!(base36(71), "1z");
+    }
+}
