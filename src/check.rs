@@ -33,6 +33,7 @@ pub struct Explained {
     pub rule: String,
     pub reason: String,
     pub message: String,
+    pub message_en: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -184,6 +185,7 @@ pub fn check_report(
                         rule: ex.rule.clone(),
                         reason: ex.reason.clone(),
                         message: rule.message.clone(),
+                        message_en: rule.message_en.clone(),
                     });
                 }
             }

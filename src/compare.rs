@@ -8,6 +8,7 @@
 //! year, so the work grows linearly with the number of reports.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -16,6 +17,7 @@ use tera::Context;
 
 use crate::decimal::Decimal;
 use crate::error::Error;
+use crate::i18n::Translations;
 use crate::model::{AgencyKind, BlockData, Cell, Library, Origin, Report, TableData};
 use crate::render::{Page, kind_label, report_url};
 use crate::schema::{Comparable, Registry, Schema, Table, Term};
@@ -226,11 +228,23 @@ pub fn rate_comparable(a: &Schema, b: &Schema, key: &str) -> bool {
 }
 
 /// The note pages show when two years in different formats are compared.
+#[cfg(test)]
 fn cross_format_note(a: &Schema, b: &Schema) -> Option<String> {
+    cross_format_note_in(a, b, false)
+}
+
+/// The note in English when `english` (and the format has one), else in Chinese.
+fn cross_format_note_in(a: &Schema, b: &Schema, english: bool) -> Option<String> {
     if a.id == b.id {
         return None;
     }
-    declaration(a, b).map(|(c, _)| c.note.clone())
+    declaration(a, b).map(|(c, _)| {
+        if english && !c.note_en.is_empty() {
+            c.note_en.clone()
+        } else {
+            c.note.clone()
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -264,10 +278,12 @@ pub struct HistoryRow {
     pub key: String,
     pub id: String,
     pub label: String,
+    pub label_en: String,
     pub unit: Option<String>,
     pub note: Option<String>,
     pub is_rate: bool,
     pub formula: Option<String>,
+    pub formula_en: Option<String>,
     pub cells: Vec<HistoryCell>,
 }
 
@@ -352,6 +368,7 @@ pub struct AgencyHistory {
 pub struct ChartSeries {
     pub key: String,
     pub label: String,
+    pub label_en: String,
     /// One per year of `Chart::years`.
     pub values: Vec<Option<String>>,
 }
@@ -432,9 +449,11 @@ pub struct PeerColumn {
     pub key: String,
     pub id: String,
     pub label: String,
+    pub label_en: String,
     pub unit: Option<String>,
     pub is_rate: bool,
     pub formula: Option<String>,
+    pub formula_en: Option<String>,
     /// From the site's top: the page ordered by this column, when it is a main figure.
     pub order_url: Option<String>,
     pub sorted: bool,
@@ -462,7 +481,7 @@ pub struct PeerRow {
 pub struct PeerGroup {
     pub kind: AgencyKind,
     pub id: String,
-    pub label: &'static str,
+    pub label: String,
     pub rows: Vec<PeerRow>,
 }
 
@@ -478,7 +497,9 @@ pub struct PeerTable {
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderLink {
     pub key: Option<String>,
-    pub label: String,
+    /// The figure's official label (None for the default order), and its English label.
+    pub label: Option<String>,
+    pub label_en: Option<String>,
     pub url: String,
     pub current: bool,
 }
@@ -499,6 +520,7 @@ pub struct PeersView {
     pub url: String,
     pub order: Option<String>,
     pub order_label: Option<String>,
+    pub order_label_en: Option<String>,
     pub orders: Vec<OrderLink>,
     pub tables: Vec<PeerTable>,
     /// Reports of the year without numbers (before 2019): listed, not compared.
@@ -521,6 +543,8 @@ pub struct Comparisons<'a> {
     by_year: BTreeMap<i32, Vec<usize>>,
     /// How many times a report's figures were looked at, to show the work is linear.
     visits: AtomicUsize,
+    /// The interface's words (kinds of agency, the chart's texts).
+    words: Arc<Translations>,
 }
 
 pub fn agency_url(id: &str) -> String {
@@ -569,7 +593,18 @@ impl<'a> Comparisons<'a> {
             by_agency,
             by_year,
             visits: AtomicUsize::new(0),
+            words: Arc::new(Translations::builtin(crate::i18n::DEFAULT)),
         }
+    }
+
+    /// Uses the theme's words in the portal's language (default: the built-in Chinese).
+    pub fn with_words(mut self, words: Arc<Translations>) -> Self {
+        self.words = words;
+        self
+    }
+
+    fn english(&self) -> bool {
+        !self.words.is_chinese()
     }
 
     /// Every report's figures, in library order.
@@ -710,7 +745,7 @@ impl<'a> Comparisons<'a> {
         let mut notes = Vec::new();
         let groups = self.history_groups(id, &numeric, &mut notes);
         let pairs = self.pairs(id);
-        let chart = chart(id, &self.agency_name(id, newest), &numeric);
+        let chart = chart(id, &self.agency_name(id, newest), &numeric, &self.words);
         Some(AgencyHistory {
             id: id.to_owned(),
             name: self.agency_name(id, newest),
@@ -788,7 +823,7 @@ impl<'a> Comparisons<'a> {
         for pair in numeric.windows(2) {
             if let (Some(a), Some(b)) = (pair[0].schema, pair[1].schema)
                 && pair[1].report.year == pair[0].report.year + 1
-                && let Some(note) = cross_format_note(a, b)
+                && let Some(note) = cross_format_note_in(a, b, self.english())
                 && !notes.contains(&note)
             {
                 notes.push(note);
@@ -834,10 +869,12 @@ impl<'a> Comparisons<'a> {
                     key: key.clone(),
                     id: format!("{gid}-{}", slug(key)),
                     label: f.label.clone(),
+                    label_en: f.label_en.clone(),
                     unit: f.unit.clone(),
                     note: f.note.clone(),
                     is_rate: false,
                     formula: None,
+                    formula_en: None,
                     cells,
                 },
             );
@@ -869,10 +906,12 @@ impl<'a> Comparisons<'a> {
                     key: key.clone(),
                     id: format!("{gid}-{}", slug(key)),
                     label: r.label.clone(),
+                    label_en: r.label_en.clone(),
                     unit: Some("%".into()),
                     note: None,
                     is_rate: true,
                     formula: Some(r.formula.clone()),
+                    formula_en: Some(r.formula_en.clone()),
                     cells,
                 },
             );
@@ -996,7 +1035,7 @@ impl<'a> Comparisons<'a> {
             url2: report_url(b.report),
             format1: sa.name.clone(),
             format2: sb.name.clone(),
-            note: cross_format_note(sa, sb),
+            note: cross_format_note_in(sa, sb, self.english()),
             tables: tables_out,
             not_compared,
             previous: self.pair_ref(id, y1 - 1),
@@ -1038,7 +1077,7 @@ impl<'a> Comparisons<'a> {
         let mut notes = Vec::new();
         for (i, a) in schemas.iter().enumerate() {
             for b in &schemas[i + 1..] {
-                if let Some(n) = cross_format_note(a, b) {
+                if let Some(n) = cross_format_note_in(a, b, self.english()) {
                     notes.push(n);
                 }
             }
@@ -1141,18 +1180,22 @@ impl<'a> Comparisons<'a> {
             let column_views: Vec<PeerColumn> = cols
                 .iter()
                 .map(|(k, r, s)| {
-                    let (label, unit, formula) = if *r {
+                    let (label, label_en, unit, formula, formula_en) = if *r {
                         let rate = s.rates.iter().find(|x| x.key == *k);
                         (
                             rate.map(|x| x.label.clone()).unwrap_or_default(),
+                            rate.map(|x| x.label_en.clone()).unwrap_or_default(),
                             Some("%".to_owned()),
                             rate.map(|x| x.formula.clone()),
+                            rate.map(|x| x.formula_en.clone()),
                         )
                     } else {
                         let f = s.figures.iter().find(|x| x.key == *k);
                         (
                             f.map(|x| x.label.clone()).unwrap_or_default(),
+                            f.map(|x| x.label_en.clone()).unwrap_or_default(),
                             f.and_then(|x| x.unit.clone()),
+                            None,
                             None,
                         )
                     };
@@ -1161,9 +1204,11 @@ impl<'a> Comparisons<'a> {
                         key: k.clone(),
                         id: format!("{tid}-{}{}", if *r { "r-" } else { "f-" }, slug(k)),
                         label,
+                        label_en,
                         unit,
                         is_rate: *r,
                         formula,
+                        formula_en,
                         order_url: is_main.then(|| peers_url(year, Some(k))),
                         sorted: !*r && order == Some(k.as_str()),
                     }
@@ -1197,7 +1242,7 @@ impl<'a> Comparisons<'a> {
                 groups.push(PeerGroup {
                     kind,
                     id: format!("{tid}-k-{}", kind.key()),
-                    label: kind_label(kind),
+                    label: kind_label(&self.words, kind),
                     rows,
                 });
             }
@@ -1244,34 +1289,36 @@ impl<'a> Comparisons<'a> {
         }
         let mut orders = vec![OrderLink {
             key: None,
-            label: "按机关类别和名称".into(),
+            label: None,
+            label_en: None,
             url: peers_url(year, None),
             current: order.is_none(),
         }];
         for k in &main {
-            let label = schemas
+            let figure = schemas
                 .iter()
-                .find_map(|s| s.figures.iter().find(|f| f.key == *k))
-                .map(|f| f.label.clone())
-                .unwrap_or_default();
+                .find_map(|s| s.figures.iter().find(|f| f.key == *k));
             orders.push(OrderLink {
                 key: Some(k.clone()),
-                label: format!("按{label}从多到少"),
+                label: figure.map(|f| f.label.clone()),
+                label_en: figure.map(|f| f.label_en.clone()),
                 url: peers_url(year, Some(k)),
                 current: order == Some(k.as_str()),
             });
         }
-        let order_label = order.and_then(|k| {
+        let order_figure = order.and_then(|k| {
             schemas
                 .iter()
                 .find_map(|s| s.figures.iter().find(|f| f.key == k))
-                .map(|f| f.label.clone())
         });
+        let order_label = order_figure.map(|f| f.label.clone());
+        let order_label_en = order_figure.map(|f| f.label_en.clone());
         PeersView {
             year,
             url: peers_url(year, order),
             order: order.map(str::to_owned),
             order_label,
+            order_label_en,
             orders,
             tables: tables_out,
             unnumbered,
@@ -1295,6 +1342,17 @@ impl<'a> Comparisons<'a> {
 
     /// Every comparison page: agency pairs and year peers (in every order).
     pub fn pages(&self, render: &RenderFn<'_>) -> Result<Vec<Page>, Error> {
+        self.pages_for(render, None, None)
+    }
+
+    /// [`Comparisons::pages`], limited (for the live preview) to the pair pages of
+    /// `agencies` and the peer pages of `years`, when given.
+    pub fn pages_for(
+        &self,
+        render: &RenderFn<'_>,
+        agencies: Option<&std::collections::HashSet<String>>,
+        years: Option<&std::collections::HashSet<i32>>,
+    ) -> Result<Vec<Page>, Error> {
         let mut jobs: Vec<Job> = Vec::new();
         for id in self.agency_ids() {
             for p in self.pairs(id) {
@@ -1318,6 +1376,10 @@ impl<'a> Comparisons<'a> {
                 jobs.push(Job::Peers(year, Some(k)));
             }
         }
+        jobs.retain(|job| match job {
+            Job::Pair(id, _, _) => agencies.is_none_or(|a| a.contains(*id)),
+            Job::Peers(year, _) => years.is_none_or(|y| y.contains(year)),
+        });
         jobs.par_iter()
             .filter_map(|job| match job {
                 Job::Pair(id, y1, y2) => self.pair(id, *y1, *y2).map(|view| {
@@ -1542,11 +1604,13 @@ fn marker(kind: &str, x: f64, y: f64, colour: &str) -> String {
 }
 
 /// The chart of the series marked `chart: true`, when two or more years have numbers.
-fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
+fn chart(id: &str, name: &str, numeric: &[&Computed], words: &Translations) -> Option<Chart> {
+    let english = !words.is_chinese();
     if numeric.len() < 2 {
         return None;
     }
-    let mut keys: Vec<(String, String)> = Vec::new();
+    // (key, label, English label); the chart draws the interface's.
+    let mut keys: Vec<(String, String, String)> = Vec::new();
     for c in numeric.iter().rev() {
         for f in c
             .schema
@@ -1554,8 +1618,8 @@ fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
             .flat_map(|s| s.figures.iter())
             .filter(|f| f.chart)
         {
-            if !keys.iter().any(|(k, _)| *k == f.key) {
-                keys.push((f.key.clone(), f.label.clone()));
+            if !keys.iter().any(|(k, _, _)| *k == f.key) {
+                keys.push((f.key.clone(), f.label.clone(), f.label_en.clone()));
             }
         }
     }
@@ -1566,9 +1630,10 @@ fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
     let years: Vec<i32> = numeric.iter().map(|c| c.report.year).collect();
     let series: Vec<ChartSeries> = keys
         .iter()
-        .map(|(k, label)| ChartSeries {
+        .map(|(k, label, label_en)| ChartSeries {
             key: k.clone(),
             label: label.clone(),
+            label_en: label_en.clone(),
             values: numeric
                 .iter()
                 .map(|c| c.figure(k).map(|v| v.to_string()))
@@ -1577,7 +1642,7 @@ fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
         .collect();
     let max = numeric
         .iter()
-        .flat_map(|c| keys.iter().filter_map(|(k, _)| c.figure(k)))
+        .flat_map(|c| keys.iter().filter_map(|(k, _, _)| c.figure(k)))
         .map(as_f64)
         .fold(0.0, f64::max);
     let step = nice_step(max);
@@ -1590,23 +1655,35 @@ fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
     let y = |v: f64| up + (h - up - down) * (1.0 - v / top);
     let title_id = format!("chart-{id}-title");
     let desc_id = format!("chart-{id}-desc");
-    let title = format!("{name}历年政府信息公开申请主要数据（{first}—{last}年）");
+    let (first_s, last_s) = (first.to_string(), last.to_string());
+    let title = words.text(
+        "chart.title",
+        &[("agency", name), ("first", &first_s), ("last", &last_s)],
+    );
+    let year_text = |yr: &i32| words.text("chart.year", &[("year", &yr.to_string())]);
+    let no_data = words.text("chart.no_data", &[]);
+    let list_sep = words.text("chart.list_sep", &[]);
     let desc = series
         .iter()
         .map(|s| {
             let vals: Vec<String> = years
                 .iter()
                 .zip(&s.values)
-                .map(|(yr, v)| format!("{yr}年{}", v.as_deref().unwrap_or("无数据")))
+                .map(|(yr, v)| format!("{} {}", year_text(yr), v.as_deref().unwrap_or(&no_data)))
                 .collect();
-            format!("{}：{}", s.label, vals.join("，"))
+            let label = if english { &s.label_en } else { &s.label };
+            words.text(
+                "chart.item",
+                &[("label", label), ("values", &vals.join(&list_sep))],
+            )
         })
         .collect::<Vec<_>>()
-        .join("；");
+        .join(if english { "; " } else { "；" });
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{title_id} {desc_id}"><title id="{title_id}">{}</title><desc id="{desc_id}">{}。</desc>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{title_id} {desc_id}"><title id="{title_id}">{}</title><desc id="{desc_id}">{}{}</desc>"#,
         esc(&title),
-        esc(&desc)
+        esc(&desc),
+        if english { "." } else { "。" }
     );
     svg.push_str(r##"<rect x="0" y="0" width="640" height="300" fill="#ffffff"/>"##);
     // Grid lines and their values.
@@ -1625,8 +1702,9 @@ fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
     for yr in &years {
         let xx = x(*yr);
         svg.push_str(&format!(
-            r##"<text x="{xx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#000000">{yr}年</text>"##,
-            h - down + 20.0
+            r##"<text x="{xx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#000000">{}</text>"##,
+            h - down + 20.0,
+            esc(&year_text(yr))
         ));
     }
     svg.push_str(&format!(
@@ -1637,7 +1715,8 @@ fn chart(id: &str, name: &str, numeric: &[&Computed]) -> Option<Chart> {
     ));
     // Lines, markers, and a label at each line's last point.
     let mut labels: Vec<(f64, String, &str)> = Vec::new();
-    for (si, (k, label)) in keys.iter().enumerate() {
+    for (si, (k, label, label_en)) in keys.iter().enumerate() {
+        let label = if english { label_en } else { label };
         let (dash, mark, colour) = STYLES[si];
         let points: Vec<(i32, f64, &Computed)> = numeric
             .iter()

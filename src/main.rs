@@ -40,6 +40,21 @@ enum Command {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// Preview the portal in a browser: build into memory, serve it on 127.0.0.1, rebuild
+    /// and reload open pages at each save, show problems above the page.
+    Serve {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Port to listen on (the next free one when taken; 0: any free port).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Address to listen on; anything but loopback shows the preview to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the home page in the browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Create a new portal in DIR that builds at once.
     Init {
         /// The folder (created if missing).
@@ -240,6 +255,31 @@ fn main() -> ExitCode {
                         ExitCode::SUCCESS
                     }
                 }
+                Err(e) => {
+                    eprint!("{}", e.render(lang));
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Serve {
+            root,
+            port,
+            bind,
+            open,
+        } => {
+            // Nothing is written to disk, so stopping at any moment is clean.
+            let _ = ctrlc::set_handler(|| {
+                eprintln!("\nstopped");
+                std::process::exit(0);
+            });
+            let lang = portalgen::site::portal_lang(&root);
+            match portalgen::serve::run(&portalgen::serve::Options {
+                root,
+                port,
+                bind,
+                open,
+            }) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprint!("{}", e.render(lang));
                     ExitCode::from(2)

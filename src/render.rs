@@ -81,7 +81,7 @@ struct Summary<'a> {
     agency: &'a str,
     agency_id: &'a str,
     agency_kind: AgencyKind,
-    kind_label: &'static str,
+    kind_label: String,
     year: i32,
     published: String,
     format: &'a str,
@@ -123,7 +123,7 @@ struct Finding {
 #[derive(Serialize)]
 struct KindGroup<'a> {
     kind: AgencyKind,
-    label: &'static str,
+    label: String,
     reports: Vec<Summary<'a>>,
 }
 
@@ -140,7 +140,7 @@ struct AgencyView<'a> {
     id: &'a str,
     name: &'a str,
     kind: AgencyKind,
-    kind_label: &'static str,
+    kind_label: String,
     url: String,
     reports: Vec<Summary<'a>>,
 }
@@ -157,13 +157,9 @@ struct ReportView<'a> {
     revisions: &'a [crate::model::Revision],
 }
 
-pub fn kind_label(kind: AgencyKind) -> &'static str {
-    match kind {
-        AgencyKind::Government => "人民政府",
-        AgencyKind::Department => "政府部门",
-        AgencyKind::Township => "乡镇（街道）",
-        AgencyKind::Other => "其他机关",
-    }
+/// The name of a kind of agency in the interface's language (`kind.government` …).
+pub fn kind_label(words: &crate::i18n::Translations, kind: AgencyKind) -> String {
+    words.text(&format!("kind.{}", kind.key()), &[])
 }
 
 pub fn report_url(r: &Report) -> String {
@@ -178,6 +174,18 @@ fn year_url(year: i32) -> String {
     format!("years/{year}/index.html")
 }
 
+/// A partial render, for the live preview (`portalgen serve`): only some reports' pages
+/// are rendered; every other page (indexes, agencies, comparisons, data) is rendered as
+/// usual. The search index needs every report's text, so the documents of earlier renders
+/// are kept here, by report URL, and updated with those rendered now.
+#[derive(Default)]
+pub struct RenderScope {
+    /// Report files (`Report::file`) whose pages are rendered; `None`: every report.
+    pub reports: Option<std::collections::HashSet<String>>,
+    /// Search documents by report URL (`report_url`), from this and earlier renders.
+    pub search_docs: HashMap<String, SearchDoc>,
+}
+
 /// Renders every page of the site. Report bodies are parsed here; their problems are
 /// returned together so that the author sees all of them.
 pub fn render_site(
@@ -188,6 +196,33 @@ pub fn render_site(
     theme: &Theme,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<Page>, Error> {
+    render_site_scoped(lib, checks, config, registry, theme, progress, None)
+}
+
+/// [`render_site`], with the report pages limited to `scope.reports` when a scope is
+/// given. The pages of reports outside the scope are left out of the result: the caller
+/// keeps them from an earlier render.
+pub fn render_site_scoped(
+    lib: &Library,
+    checks: &[ReportChecks],
+    config: &Config,
+    registry: &Registry,
+    theme: &Theme,
+    progress: &(dyn Fn(usize) + Sync),
+    scope: Option<&mut RenderScope>,
+) -> Result<Vec<Page>, Error> {
+    let only = scope.as_ref().and_then(|s| s.reports.clone());
+    // In a partial render, the agencies and years of the reports rendered: only their
+    // agency, year and comparison pages are rendered too.
+    use std::collections::HashSet;
+    type Touched = (HashSet<String>, HashSet<i32>);
+    let touched: Option<Touched> = only.as_ref().map(|set| {
+        let in_scope = lib.reports.iter().filter(|r| set.contains(&r.file));
+        (
+            in_scope.clone().map(|r| r.agency_id.clone()).collect(),
+            in_scope.map(|r| r.year).collect(),
+        )
+    });
     let rendered = std::sync::atomic::AtomicUsize::new(0);
     let lang = Lang::from_tag(&config.language);
     let portal = PortalView {
@@ -205,6 +240,7 @@ pub fn render_site(
         r: &'a Report,
         registry: &'a Registry,
         by_file: &HashMap<&str, &ReportChecks>,
+        words: &crate::i18n::Translations,
     ) -> Summary<'a> {
         let schema = registry.get(&r.format);
         let checks = by_file.get(r.file.as_str());
@@ -220,7 +256,7 @@ pub fn render_site(
             agency: &r.agency,
             agency_id: &r.agency_id,
             agency_kind: r.agency_kind,
-            kind_label: kind_label(r.agency_kind),
+            kind_label: kind_label(words, r.agency_kind),
             year: r.year,
             published: r.published.to_string(),
             format: &r.format,
@@ -231,7 +267,7 @@ pub fn render_site(
             status,
         }
     }
-    let summary = |r| summary(r, registry, &by_file);
+    let summary = |r| summary(r, registry, &by_file, &theme.words);
     let base = |root: &str, kind: &str| -> Context {
         let mut ctx = Context::new();
         ctx.insert("portal", &portal);
@@ -246,6 +282,7 @@ pub fn render_site(
     let report_pages: Vec<Result<(Page, SearchDoc), Error>> = lib
         .reports
         .par_iter()
+        .filter(|r| only.as_ref().is_none_or(|set| set.contains(&r.file)))
         .map(|r| {
             let schema = registry
                 .get(&r.format)
@@ -318,6 +355,9 @@ pub fn render_site(
         return Err(Error::Diagnostics(problems));
     }
     for r in &lib.reports {
+        if only.as_ref().is_some_and(|set| !set.contains(&r.file)) {
+            continue;
+        }
         pages.push(Page {
             path: format!("reports/{}/{}/data.json", r.year, r.agency_id),
             content: report_json(r, registry)?,
@@ -340,7 +380,7 @@ pub fn render_site(
                         .collect();
                     (!reports.is_empty()).then_some(KindGroup {
                         kind,
-                        label: kind_label(kind),
+                        label: kind_label(&theme.words, kind),
                         reports,
                     })
                 })
@@ -354,6 +394,9 @@ pub fn render_site(
         })
         .collect();
     for y in &years {
+        if touched.as_ref().is_some_and(|(_, t)| !t.contains(&y.year)) {
+            continue;
+        }
         let mut ctx = base("../../", "year");
         ctx.insert("year", y);
         ctx.insert("years", &years);
@@ -370,7 +413,7 @@ pub fn render_site(
     });
 
     // Comparisons: every report's figures, computed once (agency history, pairs, peers).
-    let compared = crate::compare::Comparisons::new(lib, registry);
+    let compared = crate::compare::Comparisons::new(lib, registry).with_words(theme.words.clone());
 
     // Agencies: the registry, else the newest report, gives the current name and kind.
     let agencies: Vec<AgencyView> = lib
@@ -380,12 +423,15 @@ pub fn render_site(
             id,
             name: lib.agency_name(id).unwrap_or(&reports[0].agency),
             kind: reports[0].agency_kind,
-            kind_label: kind_label(reports[0].agency_kind),
+            kind_label: kind_label(&theme.words, reports[0].agency_kind),
             url: agency_url(id),
             reports: reports.iter().map(|r| summary(r)).collect(),
         })
         .collect();
     for a in &agencies {
+        if touched.as_ref().is_some_and(|(t, _)| !t.contains(a.id)) {
+            continue;
+        }
         let mut ctx = base("../../", "agency");
         ctx.insert("agency", a);
         ctx.insert("history", &compared.agency(a.id));
@@ -428,6 +474,18 @@ pub fn render_site(
     });
 
     // Search: the index and the page whose script reads it.
+    let search_docs = match scope {
+        Some(s) => {
+            for d in search_docs {
+                s.search_docs.insert(d.url.clone(), d);
+            }
+            lib.reports
+                .iter()
+                .filter_map(|r| s.search_docs.get(&report_url(r)).cloned())
+                .collect()
+        }
+        None => search_docs,
+    };
     pages.push(crate::search::index(&search_docs));
     let ctx = base("../", "search");
     pages.push(Page {
@@ -443,11 +501,15 @@ pub fn render_site(
     pages.push(crate::feeds::robots(config));
 
     // Comparison pages and open data (CSV per report and year, the portal as JSON).
-    pages.extend(compared.pages(&|name, root, kind, extra| {
-        let mut ctx = base(root, kind);
-        ctx.extend(extra);
-        render(theme, config, name, &ctx)
-    })?);
+    pages.extend(compared.pages_for(
+        &|name, root, kind, extra| {
+            let mut ctx = base(root, kind);
+            ctx.extend(extra);
+            render(theme, config, name, &ctx)
+        },
+        touched.as_ref().map(|(a, _)| a),
+        touched.as_ref().map(|(_, y)| y),
+    )?);
     pages.extend(crate::opendata::files(lib, registry, &compared, config)?);
 
     // The formats' JSON Schemas, for editors and for anyone reusing the data.

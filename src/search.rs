@@ -16,6 +16,7 @@ use crate::model::Report;
 use crate::render::{Page, report_url};
 
 /// One report's searchable text: its title and agency, then each section's text.
+#[derive(Clone)]
 pub struct SearchDoc {
     pub title: String,
     pub url: String,

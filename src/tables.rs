@@ -19,6 +19,7 @@ pub struct TableView {
     pub caption: String,
     pub caption_en: String,
     pub note: Option<String>,
+    pub note_en: Option<String>,
     pub unit: Option<String>,
     pub blocks: Vec<BlockView>,
     /// True when some cell was computed rather than written by the author.
@@ -28,6 +29,7 @@ pub struct TableView {
 #[derive(Debug, Clone, Serialize)]
 pub struct BlockView {
     pub caption: Option<String>,
+    pub caption_en: Option<String>,
     pub columns: usize,
     pub header_rows: Vec<Vec<HeaderCell>>,
     pub rows: Vec<BodyRow>,
@@ -147,6 +149,7 @@ pub fn view(table: &Table, data: &TableData) -> TableView {
                     }
                     BlockView {
                         caption: block.caption.clone(),
+                        caption_en: block.caption_en.clone(),
                         columns: stub_depth + col_headers.len(),
                         header_rows,
                         rows: rows.into_iter().map(|r| r.0).collect(),
@@ -184,6 +187,7 @@ pub fn view(table: &Table, data: &TableData) -> TableView {
                         .collect();
                     BlockView {
                         caption: block.caption.clone(),
+                        caption_en: block.caption_en.clone(),
                         columns: cells.len(),
                         header_rows,
                         rows: vec![BodyRow {
@@ -201,6 +205,7 @@ pub fn view(table: &Table, data: &TableData) -> TableView {
         section: table.section.clone(),
         caption: table.caption.clone(),
         caption_en: table.caption_en.clone(),
+        note_en: table.note_en.clone(),
         note: table.note.clone(),
         unit: table.unit.clone(),
         blocks,

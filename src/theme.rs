@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use tera::Tera;
@@ -28,6 +29,8 @@ pub struct Theme {
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// Where each file came from, for messages (`templates/report.html` → a path or `<built-in>`).
     pub origins: BTreeMap<String, String>,
+    /// The theme's words in the portal's language (templates use them through `t()`).
+    pub words: Arc<crate::i18n::Translations>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -122,8 +125,12 @@ fn parse_info(file: &File) -> Result<ThemeInfo, Error> {
     })
 }
 
-/// A theme's files and its declared settings, after inheritance.
-type Resolved = (BTreeMap<String, File>, BTreeMap<String, Setting>);
+/// A theme's files, its declared settings and its translations, after inheritance.
+type Resolved = (
+    BTreeMap<String, File>,
+    BTreeMap<String, Setting>,
+    crate::i18n::Files,
+);
 
 /// Resolves `name` and everything it extends into one set of files, plus its settings.
 fn resolve(root: &Path, name: &str) -> Result<Resolved, Error> {
@@ -172,17 +179,45 @@ fn resolve(root: &Path, name: &str) -> Result<Resolved, Error> {
     // The base theme first; each extending theme's files and settings win.
     let mut files = BTreeMap::new();
     let mut settings = BTreeMap::new();
+    let mut words = crate::i18n::Files::new();
     for (f, s) in layers.into_iter().rev() {
+        // Translation files are inherited key by key, not file by file.
+        merge_words(&mut words, &f)?;
         files.extend(f);
         settings.extend(s);
     }
-    Ok((files, settings))
+    Ok((files, settings, words))
+}
+
+/// Adds the translation files (`i18n/LANG.yaml`) among `files` to `words`, key by key.
+fn merge_words(
+    words: &mut crate::i18n::Files,
+    files: &BTreeMap<String, File>,
+) -> Result<(), Error> {
+    for (rel, file) in files {
+        if let Some(lang) = crate::i18n::file_lang(rel) {
+            let text = String::from_utf8_lossy(&file.content);
+            let map = crate::i18n::parse(&text, &file.origin)?;
+            words.entry(lang.to_owned()).or_default().extend(map);
+        }
+    }
+    Ok(())
 }
 
 impl Theme {
     /// Loads the theme portal.yaml names, with the portal's own overrides and settings.
     pub fn load(root: &Path, config: &Config) -> Result<Theme, Error> {
-        let (mut files, declared) = resolve(root, &config.theme)?;
+        let (mut files, declared, mut words) = resolve(root, &config.theme)?;
+        // The portal's own translation files override the theme's words key by key.
+        let own = root.join("i18n");
+        if own.is_dir() {
+            let own: BTreeMap<String, File> = read_tree(&own, "i18n")?
+                .into_iter()
+                .map(|(rel, f)| (format!("i18n/{rel}"), f))
+                .collect();
+            merge_words(&mut words, &own)?;
+        }
+        let words = Arc::new(crate::i18n::Translations::choose(&config.language, &words)?);
         for (dir, prefix) in [("templates", "templates/"), ("static", "static/")] {
             let own = root.join(dir);
             if own.is_dir() {
@@ -227,8 +262,10 @@ impl Theme {
                 });
             }
         }
+        crate::i18n::check_templates(&words, &sources)?;
         let mut tera = Tera::new();
         crate::render::register_filters(&mut tera);
+        crate::i18n::register(&mut tera, words.clone());
         tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| template_error(&origins, e))?;
         for required in TEMPLATES {
@@ -244,6 +281,7 @@ impl Theme {
             assets,
             settings,
             origins,
+            words,
         })
     }
 

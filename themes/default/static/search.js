@@ -8,6 +8,12 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var index = null;
+  // The interface's words, from the search page (data-found, data-none …).
+  function word(name, values) {
+    var text = (form && form.getAttribute("data-" + name)) || "";
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    return text;
+  }
 
   function isCjk(c) {
     var n = c.codePointAt(0);
@@ -52,7 +58,7 @@
   function show(q) {
     list.textContent = "";
     var hits = search(q);
-    status.textContent = hits.length ? "找到 " + hits.length + " 处结果：" : "没有找到包含“" + q + "”的内容。";
+    status.textContent = hits.length ? word("found", {count: hits.length}) : word("none", {q: q});
     var root = "../";
     hits.slice(0, 200).forEach(function (id) {
       var doc = index.docs[Math.floor(id / 64)], sec = doc[4][id % 64];
@@ -60,10 +66,15 @@
       var a = document.createElement("a");
       a.href = root + doc[1] + (sec && sec[1] ? "#" + sec[1] : "");
       a.textContent = doc[0] + (sec && sec[1] ? " · " + sec[0] : "");
+      a.lang = "zh-CN";
       li.appendChild(a);
       var meta = document.createElement("span");
       meta.className = "meta";
-      meta.textContent = doc[2] + " · " + doc[3] + "年";
+      var agency = document.createElement("span");
+      agency.lang = "zh-CN";
+      agency.textContent = doc[2];
+      meta.appendChild(agency);
+      meta.appendChild(document.createTextNode(" · " + word("year", {year: doc[3]})));
       li.appendChild(meta);
       list.appendChild(li);
     });
@@ -72,12 +83,12 @@
     var q = new URLSearchParams(location.search).get("q") || "";
     input.value = q;
     if (!q) return;
-    status.textContent = "正在搜索……";
+    status.textContent = word("loading");
     fetch("index.json").then(function (r) { return r.json(); }).then(function (data) {
       index = data;
       show(q);
     }).catch(function () {
-      status.textContent = "无法载入搜索索引。若直接从磁盘打开本站，浏览器可能禁止读取索引文件，请通过网站服务器访问。";
+      status.textContent = word("failed");
     });
   }
   if (form) run();

@@ -1,0 +1,269 @@
+//! The theme's own words in the portal's language.
+//!
+//! Each theme ships translation files `i18n/LANG.yaml` (flat `key: text` maps, with
+//! `{name}` placeholders); a theme that `extends` another inherits its files key by key,
+//! and a portal's own `i18n/LANG.yaml` next to `content/` overrides keys or adds a
+//! language. Templates print a word with `{{ t(key="nav.home") }}` (placeholders as more
+//! arguments: `t(key="index.count", reports=3)`); an unknown key fails the build.
+//! Official table labels are not translated: they are content, with the format's English
+//! label as a second line in a non-Chinese interface.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::error::Error;
+
+/// Language of the built-in words every theme has: used when no file fits better.
+pub const DEFAULT: &str = "zh-CN";
+/// Language whose words fill keys a portal's own language file leaves out.
+pub const FALLBACK: &str = "en";
+
+/// The words of one language, after inheritance and the portal's overrides.
+#[derive(Debug, Clone, Default)]
+pub struct Translations {
+    /// The language of the words (`zh-CN`, `en`, or a portal's own).
+    pub lang: String,
+    words: BTreeMap<String, String>,
+}
+
+/// Language → key → text, as read from the translation files.
+pub type Files = BTreeMap<String, BTreeMap<String, String>>;
+
+impl Translations {
+    /// Picks the language for `requested` (portal.yaml `language`) among `files`, and
+    /// merges the words: the language's own, then English for keys it lacks.
+    pub fn choose(requested: &str, files: &Files) -> Result<Translations, Error> {
+        let Some(lang) = pick(requested, files.keys().map(String::as_str)) else {
+            let known: Vec<&str> = files.keys().map(String::as_str).collect();
+            return Err(Error::Usage(format!(
+                "错误：主题没有语言 {requested} 的翻译文件（portal.yaml 的 language）\n  = 帮助：已有的语言：{}；可在门户根目录添加 i18n/{requested}.yaml\nerror: no translation file for language {requested} (portal.yaml `language`); available: {}; a portal may add i18n/{requested}.yaml",
+                known.join("、"),
+                known.join(", ")
+            )));
+        };
+        let mut words = BTreeMap::new();
+        if lang != DEFAULT
+            && let Some(base) = files.get(FALLBACK)
+        {
+            words.extend(base.clone());
+        }
+        words.extend(files[&lang].clone());
+        Ok(Translations { lang, words })
+    }
+
+    /// The built-in default theme's words in `lang` (for code that has no theme).
+    pub fn builtin(lang: &str) -> Translations {
+        let mut files = Files::new();
+        for (theme, path, content) in crate::theme::BUILTIN_THEMES {
+            if let (true, Some(l)) = (*theme == "default", file_lang(path))
+                && let Ok(map) = parse(&String::from_utf8_lossy(content), path)
+            {
+                files.insert(l.to_owned(), map);
+            }
+        }
+        Translations::choose(lang, &files).unwrap_or_default()
+    }
+
+    /// The text of `key`, if there is one.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.words.get(key).map(String::as_str)
+    }
+
+    /// The text of `key` with `{name}` placeholders filled; the key itself when unknown
+    /// (for Rust callers, whose keys are tested; templates get an error instead).
+    pub fn text(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self.get(key).unwrap_or(key).to_owned();
+        for (name, value) in args {
+            s = s.replace(&format!("{{{name}}}"), value);
+        }
+        s
+    }
+
+    /// True for a Chinese interface: official labels need no second language there.
+    pub fn is_chinese(&self) -> bool {
+        self.lang.to_ascii_lowercase().starts_with("zh")
+    }
+}
+
+/// The available language that fits a BCP 47 tag: the same tag; Chinese (`zh`, `zh-Hans`,
+/// `zh-CN` …) → `zh-CN`; else the same primary language (`en-US` → `en`).
+pub fn pick<'a>(
+    requested: &str,
+    available: impl Iterator<Item = &'a str> + Clone,
+) -> Option<String> {
+    let req = requested.trim().to_ascii_lowercase().replace('_', "-");
+    if let Some(l) = available.clone().find(|l| l.to_ascii_lowercase() == req) {
+        return Some(l.to_owned());
+    }
+    let primary = req.split('-').next().unwrap_or_default();
+    let simplified = primary == "zh"
+        && !["hant", "tw", "hk", "mo"]
+            .iter()
+            .any(|s| req.split('-').skip(1).any(|p| p == *s));
+    if simplified && let Some(l) = available.clone().find(|l| *l == DEFAULT) {
+        return Some(l.to_owned());
+    }
+    // A language whose every subtag the request has (`zh-Hant-TW` → `zh-TW`), else any of
+    // the same primary language.
+    let parts: Vec<&str> = req.split('-').collect();
+    let same_primary = |l: &&str| l.to_ascii_lowercase().split('-').next() == Some(primary);
+    available
+        .clone()
+        .filter(same_primary)
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .split('-')
+                .all(|p| parts.contains(&p))
+        })
+        .or_else(|| available.clone().find(same_primary))
+        .map(str::to_owned)
+}
+
+/// Reads one translation file: a flat map from key to text.
+pub fn parse(text: &str, origin: &str) -> Result<BTreeMap<String, String>, Error> {
+    serde_saphyr::from_str::<BTreeMap<String, String>>(text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        Error::Template(format!(
+            "{origin}{at}: 翻译文件无效（应为“键: 文字”的列表） / invalid translation file (a flat map of key: text): {}",
+            e.without_snippet()
+        ))
+    })
+}
+
+/// The language of a translation file path (`i18n/en.yaml` → `en`).
+pub fn file_lang(rel: &str) -> Option<&str> {
+    rel.strip_prefix("i18n/")?
+        .strip_suffix(".yaml")
+        .or_else(|| rel.strip_prefix("i18n/")?.strip_suffix(".yml"))
+        .filter(|l| !l.contains('/') && !l.is_empty())
+}
+
+/// Keys written literally in templates (`t(key="nav.home")`) that have no text: found
+/// before rendering, so that a misspelt key fails every build, not only pages that use it.
+pub fn check_templates(tr: &Translations, sources: &[(String, String)]) -> Result<(), Error> {
+    let mut missing = Vec::new();
+    for (name, text) in sources {
+        for (line_no, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("t(key=") {
+                let before_ok = at == 0 || {
+                    let c = rest.as_bytes()[at - 1];
+                    !(c.is_ascii_alphanumeric() || c == b'_')
+                };
+                rest = &rest[at + 6..];
+                let quote = rest.chars().next();
+                if !before_ok || !matches!(quote, Some('"' | '\'')) {
+                    continue;
+                }
+                let q = quote.unwrap_or('"');
+                let Some(end) = rest[1..].find(q) else {
+                    continue;
+                };
+                let key = &rest[1..=end];
+                // A computed key (`"kind." ~ k`) is checked when the page renders.
+                let computed = rest[end + 2..].trim_start().starts_with('~');
+                if !computed && tr.get(key).is_none() {
+                    missing.push(format!("  {name}:{}: {key}", line_no + 1));
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Template(format!(
+        "模板使用了翻译文件（语言 {}）中没有的键：\nerror: templates use keys missing from the translation files (language {}):\n{}",
+        tr.lang,
+        tr.lang,
+        missing.join("\n")
+    )))
+}
+
+/// Registers `t(key=…, name=value …)`, the filter `zh` and the globals `ui_lang` (the
+/// words' language) and `ui_chinese`.
+pub fn register(tera: &mut tera::Tera, tr: Arc<Translations>) {
+    tera.global_context().insert("ui_lang", &tr.lang);
+    // In a Chinese interface the page's own language says it: `zh` leaves the text as it is.
+    let chinese = tr.is_chinese();
+    tera.global_context().insert("ui_chinese", &chinese);
+    tera.register_function(
+        "t",
+        move |kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<tera::Value> {
+            let key: String = kwargs.must_get("key")?;
+            let Some(text) = tr.get(&key) else {
+                return Err(tera::Error::message(format!(
+                    "翻译文件（语言 {lang}）中没有键 `{key}` / no key `{key}` in the translation files (language {lang})",
+                    lang = tr.lang,
+                )));
+            };
+            let mut out = text.to_owned();
+            for (name, value) in kwargs.iter() {
+                let name = name.to_string();
+                if name == "key" {
+                    continue;
+                }
+                let text = match value.as_str() {
+                    Some(s) => s.to_owned(),
+                    None => value.to_string(),
+                };
+                // A value already marked safe (`name | zh`) keeps its markup.
+                let text = if value.is_safe() { text } else { escape(&text) };
+                out = out.replace(&format!("{{{name}}}"), &text);
+            }
+            // The words are the theme's (trusted, may hold simple markup); the values
+            // put into them are escaped.
+            Ok(tera::Value::safe_string(&out))
+        },
+    );
+    // `{{ report.title | zh }}`: Chinese content (official labels, the reports' own words)
+    // marked as such, so that browsers and screen readers read it right in any interface.
+    tera.register_filter(
+        "zh",
+        move |v: &tera::Value, _: tera::Kwargs, _: &tera::State| -> tera::Value {
+            let text = match v.as_str() {
+                Some(s) if v.is_safe() => s.to_owned(),
+                Some(s) => escape(s),
+                None => escape(&v.to_string()),
+            };
+            if chinese {
+                return tera::Value::safe_string(&text);
+            }
+            tera::Value::safe_string(&format!("<span lang=\"zh-CN\">{text}</span>"))
+        },
+    );
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_languages_with_fallback() {
+        let avail = ["en", "zh-CN"];
+        let p = |r: &str| pick(r, avail.iter().copied());
+        assert_eq!(p("zh-CN").as_deref(), Some("zh-CN"));
+        assert_eq!(p("zh").as_deref(), Some("zh-CN"));
+        assert_eq!(p("zh-Hans").as_deref(), Some("zh-CN"));
+        assert_eq!(p("en-US").as_deref(), Some("en"));
+        assert_eq!(p("EN").as_deref(), Some("en"));
+        assert_eq!(p("fr"), None);
+        // No Traditional Chinese file: the same primary language is still the best fit.
+        assert_eq!(p("zh-Hant-TW").as_deref(), Some("zh-CN"));
+        assert_eq!(
+            pick("zh-Hant-TW", ["zh-CN", "zh-TW"].into_iter()).as_deref(),
+            Some("zh-TW")
+        );
+        assert_eq!(file_lang("i18n/en.yaml"), Some("en"));
+        assert_eq!(file_lang("templates/x.yaml"), None);
+    }
+}
