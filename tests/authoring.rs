@@ -248,28 +248,21 @@ fn revisions_are_shown_and_validated() {
     assert!(run.stderr.contains("早于公开日期"), "{}", run.stderr);
 }
 
-/// A minimal well-formedness check: every open tag is closed in order.
+/// The document parses as XML from start to end (quick-xml checks that tags match).
 fn assert_well_formed(xml: &str) {
-    let mut stack: Vec<String> = Vec::new();
-    let body = xml.split_once("?>").map_or(xml, |x| x.1);
-    let mut rest = body;
-    while let Some(i) = rest.find('<') {
-        let Some(j) = rest[i..].find('>') else {
-            panic!("unclosed tag")
-        };
-        let tag = &rest[i + 1..i + j];
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(
-                stack.pop().as_deref(),
-                Some(name.trim()),
-                "mismatched </{name}>"
-            );
-        } else if !tag.ends_with('/') {
-            stack.push(tag.split_whitespace().next().unwrap_or("").to_owned());
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed XML at {}: {e}", reader.buffer_position()),
         }
-        rest = &rest[i + j + 1..];
     }
-    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    assert_eq!(depth, 0, "unclosed elements");
 }
 
 /// The search page's algorithm (static/search.js), applied to the built index.
