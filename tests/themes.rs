@@ -91,7 +91,7 @@ fn a_broken_template_is_reported_with_file_line_and_column() {
     let run = build(&portal.root(), Some(&out));
     assert!(!run.ok());
     assert!(
-        run.stderr.contains("agency.html:3:"),
+        run.stderr.contains("agency.html:3:20"), // where `</h1>` interrupts the open `{{ agency.name`
         "line of the error: {}",
         run.stderr
     );
