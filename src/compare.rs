@@ -1011,13 +1011,13 @@ impl<'a> Comparisons<'a> {
             let (decl, base) = declaration(sa, sb)?;
             (base, Some(decl))
         };
-        for t in &base.tables {
+        for (ti, t) in base.tables.iter().enumerate() {
             let shared = decl.is_none_or(|d| d.tables.contains(&t.key));
             let data = shared
                 .then(|| Some((in_layout(a, base, t, decl)?, in_layout(b, base, t, decl)?)))
                 .flatten();
             match data {
-                Some((d1, d2)) => tables_out.push(compare_table(t, &d1, &d2)),
+                Some((d1, d2)) => tables_out.push(compare_table(t, ti, &d1, &d2)),
                 None => not_compared.push(NotCompared {
                     section: t.section.clone(),
                     caption: t.caption.clone(),
@@ -1472,8 +1472,8 @@ fn in_layout(
 }
 
 /// Lays out two years of one table under the table's official headers, cell by cell.
-fn compare_table(t: &Table, d1: &TableData, d2: &TableData) -> CompareTable {
-    let view = tables::view(t, d2);
+fn compare_table(t: &Table, index: usize, d1: &TableData, d2: &TableData) -> CompareTable {
+    let view = tables::view(t, index, d2);
     let mut cells_total = 0;
     let mut changed = 0;
     let blocks = view

@@ -293,7 +293,11 @@ pub fn render_site_scoped(
             let tables = schema
                 .tables
                 .iter()
-                .filter_map(|t| r.table(&t.key).map(|d| (t.key.clone(), tables::view(t, d))))
+                .enumerate()
+                .filter_map(|(i, t)| {
+                    r.table(&t.key)
+                        .map(|d| (t.key.clone(), tables::view(t, i, d)))
+                })
                 .collect();
             let search_doc = SearchDoc::new(r, &sections);
             let view = ReportView {

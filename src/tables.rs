@@ -63,8 +63,10 @@ pub struct DataCell {
     pub decimal: bool,
 }
 
-/// Builds the view of one table. `data` must come from the same schema table.
-pub fn view(table: &Table, data: &TableData) -> TableView {
+/// Builds the view of one table. `data` must come from the same schema table; `index`
+/// is the table's place in its format, which keeps the header cells' ids short (they are
+/// repeated in every data cell's `headers`) and unique on a page of one format's tables.
+pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
     let prefix = format!("t-{}", table.key.replace('_', "-"));
     let mut has_computed = false;
     let blocks = table
@@ -73,7 +75,7 @@ pub fn view(table: &Table, data: &TableData) -> TableView {
         .zip(&data.blocks)
         .enumerate()
         .map(|(bi, (block, cells))| {
-            let id = |kind: &str, n: usize| format!("{prefix}-b{bi}-{kind}{n}");
+            let id = |kind: &str, n: usize| format!("t{index}b{bi}{kind}{n}");
             let leaf_cols = block.leaf_columns();
             let fmt = |ci: usize, c: &crate::model::Cell| DataCell {
                 text: c.value.to_string(),
@@ -387,7 +389,7 @@ mod tests {
             .get("cn-2021")
             .and_then(|s| s.table("applications"))
             .expect("t");
-        let v = view(t, &data(t));
+        let v = view(t, 0, &data(t));
         let b = &v.blocks[0];
         assert_eq!(b.header_rows.len(), 3);
         let corner = &b.header_rows[0][0];
@@ -424,7 +426,7 @@ mod tests {
             .get("cn-2021")
             .and_then(|s| s.table("review_litigation"))
             .expect("t");
-        let v = view(t, &data(t));
+        let v = view(t, 0, &data(t));
         let b = &v.blocks[0];
         assert_eq!(b.header_rows.len(), 3);
         assert_eq!(
