@@ -12,8 +12,12 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     match portalgen::synth::generate(std::path::Path::new(dir), n) {
-        Ok(count) => {
-            println!("wrote {count} reports into {dir}");
+        Ok(summary) => {
+            println!(
+                "wrote {} reports into {dir}, with {} deliberate warnings",
+                summary.reports.len(),
+                summary.planted.len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

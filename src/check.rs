@@ -80,31 +80,25 @@ pub fn check_library(lib: &Library, registry: &Registry) -> Vec<ReportChecks> {
         .collect()
 }
 
-/// Every pattern of every rule, compiled once per run.
+/// Every pattern of every rule, compiled. The patterns live with their rules (compiled
+/// on first use); this compiles them all up front, before the per-report work starts.
 pub struct Compiled {
-    patterns: HashMap<(String, String), Vec<Regex>>,
+    _private: (),
 }
 
 impl Compiled {
     pub fn new(registry: &Registry) -> Compiled {
-        let mut patterns = HashMap::new();
         for schema in registry.all() {
             for rule in &schema.rules {
-                let list = rule
-                    .patterns
-                    .iter()
-                    .filter_map(|p| Regex::new(p).ok())
-                    .collect();
-                patterns.insert((schema.id.clone(), rule.id.clone()), list);
+                rule.regexes();
+                rule.is_cross_year();
             }
         }
-        Compiled { patterns }
+        Compiled { _private: () }
     }
 
-    fn get(&self, schema: &Schema, rule: &Rule) -> &[Regex] {
-        self.patterns
-            .get(&(schema.id.clone(), rule.id.clone()))
-            .map_or(&[], Vec::as_slice)
+    fn get<'a>(&self, _schema: &Schema, rule: &'a Rule) -> &'a [Regex] {
+        rule.regexes()
     }
 }
 
@@ -234,12 +228,12 @@ fn cell_at(data: &TableData, table: &Table, row: &str, col: &str) -> Option<Cell
 
 /// Σ left = Σ right along every row or column. Returns false when the rule could not be
 /// applied (a cross-year rule without last year's report or without the cells it needs).
-fn check_sum(
+fn check_sum<'a>(
     report: &Report,
     previous: Option<&Report>,
-    schema: &Schema,
+    schema: &'a Schema,
     registry: &Registry,
-    rule: &Rule,
+    rule: &'a Rule,
     out: &mut Vec<Diagnostic>,
 ) -> bool {
     let (Some(key), Some(per)) = (rule.table.as_deref(), rule.per) else {
@@ -263,8 +257,8 @@ fn check_sum(
     } else {
         None
     };
-    let rows = block.leaf_rows();
-    let cols = block.leaf_columns();
+    let rows = block.leaf_rows_ref();
+    let cols = block.leaf_columns_ref();
     let lines: Vec<usize> = match per {
         Per::Row => (0..rows.len())
             .filter(|&i| rule.only.is_empty() || rule.only.contains(&rows[i].key))
@@ -274,30 +268,72 @@ fn check_sum(
             .collect(),
     };
     let grid = &data.blocks[bi];
-    let left = rule.left_terms();
-    let right = rule.right_terms();
+    let left = rule.left_terms_ref();
+    let right = rule.right_terms_ref();
+    // Where each term sits across the line: a column (per row) or a row (per column).
+    let across = |t: &Term| match per {
+        Per::Row => block.column_position(&t.key),
+        Per::Column => block.row_position(&t.key),
+    };
+    let left_at: Vec<Option<usize>> = left.iter().map(across).collect();
+    let right_at: Vec<Option<usize>> = right.iter().map(across).collect();
     let mut applied = false;
+    let mut lcells: Vec<Cell> = Vec::with_capacity(left.len());
+    let mut rcells: Vec<Cell> = Vec::with_capacity(right.len());
     for line in lines {
-        // (value, origin, labels) of a term on this line.
-        let value = |t: &Term| -> Option<(Cell, String, String)> {
-            let (r, c) = match per {
+        // The (row, column) keys of a term on this line.
+        let keys = |t: &'a Term| -> (&'a str, &'a str) {
+            match per {
                 Per::Row => (rows[line].key.as_str(), t.key.as_str()),
                 Per::Column => (t.key.as_str(), cols[line].key.as_str()),
-            };
-            let cell = match (&prev, t.previous) {
-                (Some((_, _, pt, pd)), true) => cell_at(pd, pt, r, c)?,
+            }
+        };
+        let value = |t: &'a Term, at: Option<usize>| -> Option<Cell> {
+            match (&prev, t.previous) {
+                (Some((_, _, pt, pd)), true) => {
+                    let (r, c) = keys(t);
+                    cell_at(pd, pt, r, c)
+                }
                 _ => {
                     let (ri, ci) = match per {
-                        Per::Row => (line, cols.iter().position(|x| x.key == c)?),
-                        Per::Column => (rows.iter().position(|x| x.key == r)?, line),
+                        Per::Row => (line, at?),
+                        Per::Column => (at?, line),
                     };
-                    grid.cells[ri][ci]
+                    Some(grid.cells[ri][ci])
                 }
-            };
-            let (ri, ci) = (
-                rows.iter().position(|x| x.key == r),
-                cols.iter().position(|x| x.key == c),
-            );
+            }
+        };
+        let resolve = |terms: &'a [Term], at: &[Option<usize>], out: &mut Vec<Cell>| -> bool {
+            out.clear();
+            for (t, &a) in terms.iter().zip(at) {
+                match value(t, a) {
+                    Some(c) => out.push(c),
+                    None => return false,
+                }
+            }
+            true
+        };
+        if !resolve(left, &left_at, &mut lcells) || !resolve(right, &right_at, &mut rcells) {
+            continue;
+        }
+        applied = true;
+        // Cells this rule filled in agree by construction.
+        if lcells.iter().all(|c| c.origin == Origin::Computed) {
+            continue;
+        }
+        let sum = |cells: &[Cell], terms: &[Term]| {
+            cells.iter().zip(terms).fold(Decimal::zero(), |acc, (c, t)| {
+                if t.negative { acc - c.value } else { acc + c.value }
+            })
+        };
+        let (ls, rs) = (sum(&lcells, left), sum(&rcells, right));
+        if ls == rs {
+            continue;
+        }
+        // A mismatch: now the labels of every term, for the message.
+        let labelled = |t: &'a Term, cell: Cell| -> TermValue {
+            let (r, c) = keys(t);
+            let (ri, ci) = (block.row_position(r), block.column_position(c));
             let row_label = ri
                 .map(|i| rows[i].path.join(""))
                 .unwrap_or_else(|| r.to_owned());
@@ -320,31 +356,10 @@ fn check_sum(
             } else {
                 en_label
             };
-            Some((cell, zh, en))
+            (cell, zh, en, t.negative, t.previous)
         };
-        let resolve = |terms: &[Term]| -> Option<Vec<TermValue>> {
-            terms
-                .iter()
-                .map(|t| value(t).map(|(c, zh, en)| (c, zh, en, t.negative, t.previous)))
-                .collect()
-        };
-        let (Some(lv), Some(rv)) = (resolve(&left), resolve(&right)) else {
-            continue;
-        };
-        applied = true;
-        // Cells this rule filled in agree by construction.
-        if lv.iter().all(|(c, ..)| c.origin == Origin::Computed) {
-            continue;
-        }
-        let total = |v: &[TermValue]| {
-            v.iter().fold(Decimal::zero(), |acc, (c, _, _, neg, _)| {
-                if *neg { acc - c.value } else { acc + c.value }
-            })
-        };
-        let (ls, rs) = (total(&lv), total(&rv));
-        if ls == rs {
-            continue;
-        }
+        let lv: Vec<TermValue> = left.iter().zip(&lcells).map(|(t, c)| labelled(t, *c)).collect();
+        let rv: Vec<TermValue> = right.iter().zip(&rcells).map(|(t, c)| labelled(t, *c)).collect();
         let show = |v: &[TermValue], en: bool| -> String {
             let long = v.len() > 4;
             let shown: Vec<String> = v
@@ -378,7 +393,7 @@ fn check_sum(
         let pointed = lv
             .iter()
             .chain(&rv)
-            .zip(left.iter().chain(&right))
+            .zip(left.iter().chain(right))
             .find_map(|((c, ..), t)| match c.origin {
                 Origin::Authored(p) if !t.previous => Some((p, t.clone())),
                 _ => None,
@@ -512,14 +527,16 @@ fn check_text_number(
     compiled: &Compiled,
     out: &mut Vec<Diagnostic>,
 ) -> bool {
-    // The sums the prose may quote, each with its labels.
-    let mut choices: Vec<(Decimal, String)> = Vec::new();
+    // The sums the prose may quote, each with its cells (labelled only for a message).
+    let mut choices: Vec<(Decimal, Vec<(&Table, &str, &str, Cell)>)> = Vec::new();
     for alt in &rule.cells {
         let mut sum = Decimal::zero();
-        let mut labels = Vec::new();
+        let mut cells = Vec::with_capacity(alt.len());
         for reference in alt {
-            let parts: Vec<&str> = reference.split('.').collect();
-            let [t, r, c] = parts.as_slice() else {
+            let mut parts = reference.split('.');
+            let (Some(t), Some(r), Some(c), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
                 return false;
             };
             let (Some(table), Some(data)) = (schema.table(t), report.table(t)) else {
@@ -529,22 +546,31 @@ fn check_text_number(
                 return false;
             };
             sum = sum + cell.value;
-            let label = table
-                .locate(r, c)
-                .map(|(b, ri, ci)| {
-                    let blk = &table.blocks[b];
-                    format!(
-                        "{}、{} · {}",
-                        table.section,
-                        blk.leaf_rows()[ri].label,
-                        blk.leaf_columns()[ci].label
-                    )
-                })
-                .unwrap_or_default();
-            labels.push(format!("{label} {}", cell.value));
+            cells.push((table, r, c, cell));
         }
-        choices.push((sum, labels.join(" + ")));
+        choices.push((sum, cells));
     }
+    let labels = |cells: &[(&Table, &str, &str, Cell)]| -> String {
+        let labels: Vec<String> = cells
+            .iter()
+            .map(|(table, r, c, cell)| {
+                let label = table
+                    .locate(r, c)
+                    .map(|(b, ri, ci)| {
+                        let blk = &table.blocks[b];
+                        format!(
+                            "{}、{} · {}",
+                            table.section,
+                            blk.leaf_rows_ref()[ri].label,
+                            blk.leaf_columns_ref()[ci].label
+                        )
+                    })
+                    .unwrap_or_default();
+                format!("{label} {}", cell.value)
+            })
+            .collect();
+        labels.join(" + ")
+    };
     for (line_no, line) in &prose.lines {
         for re in compiled.get(schema, rule) {
             for caps in re.captures_iter(line) {
@@ -557,7 +583,7 @@ fn check_text_number(
                 }
                 let whole = caps.get(0).map_or("", |m| m.as_str());
                 let expected: Vec<String> =
-                    choices.iter().map(|(v, l)| format!("{v}（{l}）")).collect();
+                    choices.iter().map(|(v, l)| format!("{v}（{}）", labels(l))).collect();
                 out.push(
                     Diagnostic::error(
                         &report.file,
@@ -602,7 +628,7 @@ fn check_stale_year(
         // Sentence by sentence, so a comparison word elsewhere on the line does not excuse it.
         let mut offset = 0;
         for sentence in line.split_inclusive(['。', '！', '？', '；']) {
-            let allowed = rule.allow.iter().any(|w| sentence.contains(w.as_str()));
+            let allowed = rule.allows(sentence);
             if !allowed {
                 for (i, _) in sentence.match_indices('年') {
                     let before = sentence[..i].trim_end();

@@ -16,10 +16,9 @@ use serde::Serialize;
 use tera::Context;
 
 use crate::decimal::Decimal;
-use crate::error::Error;
 use crate::i18n::Translations;
 use crate::model::{AgencyKind, BlockData, Cell, Library, Origin, Report, TableData};
-use crate::render::{Page, kind_label, report_url};
+use crate::render::{kind_label, report_url};
 use crate::schema::{Comparable, Registry, Schema, Table, Term};
 use crate::tables::{self, HeaderCell};
 
@@ -276,6 +275,7 @@ pub struct HistoryCell {
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryRow {
     pub key: String,
+    /// The row header's id (`h0r3`: short, as every cell of the row lists it in `headers`).
     pub id: String,
     pub label: String,
     pub label_en: String,
@@ -290,7 +290,11 @@ pub struct HistoryRow {
 /// The figures of one table of the format, across the agency's years.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryGroup {
+    /// The table's id (`h-applications`).
     pub id: String,
+    /// The prefix of its header cells' ids (`h0`: the year headers are `h0y2021`, with
+    /// `h0y2021v` over the values and `h0y2021d` over the changes).
+    pub hid: String,
     pub caption: String,
     pub rows: Vec<HistoryRow>,
 }
@@ -383,10 +387,15 @@ pub struct Chart {
     pub series: Vec<ChartSeries>,
 }
 
-/// A cell of a cell-by-cell comparison.
+/// A cell of a cell-by-cell comparison: three table cells on the page, the first year's
+/// value, the second year's and the difference, under the sub-headers of column `leaf`
+/// (ids `{leaf}a`, `{leaf}b`, `{leaf}d`, which say the years and "change" once per table).
 #[derive(Debug, Clone, Serialize)]
 pub struct CompareCell {
+    /// The official row and column headers of the cell (ids, space-separated).
     pub headers: String,
+    /// The id of the cell's leaf column header.
+    pub leaf: String,
     pub v1: String,
     pub v2: String,
     pub diff: String,
@@ -403,7 +412,12 @@ pub struct CompareRow {
 pub struct CompareBlock {
     pub id: String,
     pub caption: Option<String>,
+    /// The official header rows, each column header three columns wide (first year,
+    /// second year, change) and the corner one row taller, for the row of `leaves`.
     pub header_rows: Vec<Vec<HeaderCell>>,
+    /// The ids of the leaf column headers, in order: the last header row has the year and
+    /// change sub-headers of each.
+    pub leaves: Vec<String>,
     pub rows: Vec<CompareRow>,
 }
 
@@ -454,8 +468,8 @@ pub struct PeerColumn {
     pub is_rate: bool,
     pub formula: Option<String>,
     pub formula_en: Option<String>,
-    /// From the site's top: the page ordered by this column, when it is a main figure.
-    pub order_url: Option<String>,
+    /// The rows are in this column's order, largest first (`aria-sort`); readers re-sort
+    /// by any column with the theme's sort script.
     pub sorted: bool,
 }
 
@@ -495,16 +509,6 @@ pub struct PeerTable {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct OrderLink {
-    pub key: Option<String>,
-    /// The figure's official label (None for the default order), and its English label.
-    pub label: Option<String>,
-    pub label_en: Option<String>,
-    pub url: String,
-    pub current: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct ReportRef {
     pub agency_id: String,
     pub agency: String,
@@ -513,15 +517,16 @@ pub struct ReportRef {
     pub format_name: String,
 }
 
-/// Every agency of one year side by side.
+/// Every agency of one year side by side: one page per year. Rows are grouped by kind of
+/// agency, by agency id within a kind; the theme's script sorts them by any column.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeersView {
     pub year: i32,
     pub url: String,
+    /// The figure the rows are ordered by, largest first, when not the default order.
     pub order: Option<String>,
     pub order_label: Option<String>,
     pub order_label_en: Option<String>,
-    pub orders: Vec<OrderLink>,
     pub tables: Vec<PeerTable>,
     /// Reports of the year without numbers (before 2019): listed, not compared.
     pub unnumbered: Vec<ReportRef>,
@@ -844,6 +849,7 @@ impl<'a> Comparisons<'a> {
             Some(g) => g.rows.push(row),
             None => groups.push(HistoryGroup {
                 id: gid,
+                hid: String::new(),
                 caption,
                 rows: vec![row],
             }),
@@ -867,7 +873,7 @@ impl<'a> Comparisons<'a> {
                 caption,
                 HistoryRow {
                     key: key.clone(),
-                    id: format!("{gid}-{}", slug(key)),
+                    id: String::new(),
                     label: f.label.clone(),
                     label_en: f.label_en.clone(),
                     unit: f.unit.clone(),
@@ -904,7 +910,7 @@ impl<'a> Comparisons<'a> {
                 caption,
                 HistoryRow {
                     key: key.clone(),
-                    id: format!("{gid}-{}", slug(key)),
+                    id: String::new(),
                     label: r.label.clone(),
                     label_en: r.label_en.clone(),
                     unit: Some("%".into()),
@@ -915,6 +921,12 @@ impl<'a> Comparisons<'a> {
                     cells,
                 },
             );
+        }
+        for (gi, g) in groups.iter_mut().enumerate() {
+            g.hid = format!("h{gi}");
+            for (ri, row) in g.rows.iter_mut().enumerate() {
+                row.id = format!("h{gi}r{ri}");
+            }
         }
         groups
     }
@@ -1043,8 +1055,9 @@ impl<'a> Comparisons<'a> {
         })
     }
 
-    /// Every agency of one year side by side, ordered by `order` (a main figure) within
-    /// each kind of agency, or by name.
+    /// Every agency of one year side by side, grouped by kind of agency; within a kind by
+    /// agency id, or by `order` (a figure of the year's formats), largest first. The site
+    /// renders the default order only: readers sort the table with the theme's script.
     pub fn peers(&self, year: i32, order: Option<&str>) -> PeersView {
         let in_year = self.of_year(year);
         let numeric: Vec<&Computed> = in_year.iter().copied().filter(|c| c.numeric()).collect();
@@ -1097,8 +1110,11 @@ impl<'a> Comparisons<'a> {
                 }
             }
         }
-        let main: Vec<String> = self.main_figures(&schemas);
-        let order = order.filter(|k| main.iter().any(|m| m == k));
+        let order = order.filter(|k| {
+            schemas
+                .iter()
+                .any(|s| s.figures.iter().any(|f| f.key == *k))
+        });
         // Group columns by the table their figure reads.
         let table_of = |key: &str, is_rate: bool, s: &Schema| -> String {
             let fkey = if is_rate {
@@ -1199,7 +1215,6 @@ impl<'a> Comparisons<'a> {
                             None,
                         )
                     };
-                    let is_main = !*r && main.contains(k);
                     PeerColumn {
                         key: k.clone(),
                         id: format!("{tid}-{}{}", if *r { "r-" } else { "f-" }, slug(k)),
@@ -1209,7 +1224,6 @@ impl<'a> Comparisons<'a> {
                         is_rate: *r,
                         formula,
                         formula_en,
-                        order_url: is_main.then(|| peers_url(year, Some(k))),
                         sorted: !*r && order == Some(k.as_str()),
                     }
                 })
@@ -1287,25 +1301,6 @@ impl<'a> Comparisons<'a> {
                 total,
             });
         }
-        let mut orders = vec![OrderLink {
-            key: None,
-            label: None,
-            label_en: None,
-            url: peers_url(year, None),
-            current: order.is_none(),
-        }];
-        for k in &main {
-            let figure = schemas
-                .iter()
-                .find_map(|s| s.figures.iter().find(|f| f.key == *k));
-            orders.push(OrderLink {
-                key: Some(k.clone()),
-                label: figure.map(|f| f.label.clone()),
-                label_en: figure.map(|f| f.label_en.clone()),
-                url: peers_url(year, Some(k)),
-                current: order == Some(k.as_str()),
-            });
-        }
         let order_figure = order.and_then(|k| {
             schemas
                 .iter()
@@ -1319,7 +1314,6 @@ impl<'a> Comparisons<'a> {
             order: order.map(str::to_owned),
             order_label,
             order_label_en,
-            orders,
             tables: tables_out,
             unnumbered,
             count: numeric.len(),
@@ -1327,98 +1321,60 @@ impl<'a> Comparisons<'a> {
         }
     }
 
-    /// The main figures of a year's formats: the orders its peer pages offer.
-    fn main_figures(&self, schemas: &[&Schema]) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for s in schemas {
-            for f in s.figures.iter().filter(|f| f.main) {
-                if !out.contains(&f.key) {
-                    out.push(f.key.clone());
-                }
-            }
-        }
-        out
-    }
-
-    /// Every comparison page: agency pairs and year peers (in every order).
-    pub fn pages(&self, render: &RenderFn<'_>) -> Result<Vec<Page>, Error> {
-        self.pages_for(render, None, None)
-    }
-
-    /// [`Comparisons::pages`], limited (for the live preview) to the pair pages of
-    /// `agencies` and the peer pages of `years`, when given.
-    pub fn pages_for(
-        &self,
-        render: &RenderFn<'_>,
-        agencies: Option<&std::collections::HashSet<String>>,
-        years: Option<&std::collections::HashSet<i32>>,
-    ) -> Result<Vec<Page>, Error> {
+    /// Every comparison page: agency pairs, then one peer page per year.
+    pub fn jobs(&self) -> Vec<Job> {
         let mut jobs: Vec<Job> = Vec::new();
         for id in self.agency_ids() {
             for p in self.pairs(id) {
-                jobs.push(Job::Pair(id, p.y1, p.y2));
+                jobs.push(Job::Pair(id.to_owned(), p.y1, p.y2));
             }
         }
         for year in self.years() {
-            jobs.push(Job::Peers(year, None));
-            let schemas: Vec<&Schema> = {
-                let mut v: Vec<&Schema> = Vec::new();
-                for c in self.of_year(year).into_iter().filter(|c| c.numeric()) {
-                    if let Some(s) = c.schema
-                        && !v.iter().any(|x| x.id == s.id)
-                    {
-                        v.push(s);
-                    }
-                }
-                v
-            };
-            for k in self.main_figures(&schemas) {
-                jobs.push(Job::Peers(year, Some(k)));
+            jobs.push(Job::Peers(year));
+        }
+        jobs
+    }
+
+    /// What one comparison page is rendered from: (template, way back to the site's
+    /// top, page kind, the page's own context). `None` when its agency or years no longer
+    /// compare.
+    pub fn context_job(
+        &self,
+        job: &Job,
+    ) -> Option<(&'static str, &'static str, &'static str, Context)> {
+        match job {
+            Job::Pair(id, y1, y2) => {
+                let view = self.pair(id, *y1, *y2)?;
+                let mut ctx = Context::new();
+                ctx.insert("compare", &view);
+                Some(("agency_compare.html", "../../../../", "agency_compare", ctx))
+            }
+            Job::Peers(year) => {
+                let mut ctx = Context::new();
+                ctx.insert("peers", &self.peers(*year, None));
+                Some(("year_compare.html", "../../../", "year_compare", ctx))
             }
         }
-        jobs.retain(|job| match job {
-            Job::Pair(id, _, _) => agencies.is_none_or(|a| a.contains(*id)),
-            Job::Peers(year, _) => years.is_none_or(|y| y.contains(year)),
-        });
-        jobs.par_iter()
-            .filter_map(|job| match job {
-                Job::Pair(id, y1, y2) => self.pair(id, *y1, *y2).map(|view| {
-                    let mut ctx = Context::new();
-                    ctx.insert("compare", &view);
-                    let path = pair_url(id, *y1, *y2);
-                    render("agency_compare.html", "../../../../", "agency_compare", ctx)
-                        .map(|content| Page { path, content })
-                }),
-                Job::Peers(year, order) => {
-                    let view = self.peers(*year, order.as_deref());
-                    let mut ctx = Context::new();
-                    ctx.insert("peers", &view);
-                    let root = if order.is_some() {
-                        "../../../../"
-                    } else {
-                        "../../../"
-                    };
-                    Some(
-                        render("year_compare.html", root, "year_compare", ctx).map(|content| {
-                            Page {
-                                path: view.url.clone(),
-                                content,
-                            }
-                        }),
-                    )
-                }
-            })
-            .collect()
     }
 }
 
-/// Renders a template: (template, way back to the site's top, page kind, the page's own
-/// context) → the page's bytes. The render stage supplies it with the theme and settings.
-pub type RenderFn<'r> = dyn Fn(&str, &str, &str, Context) -> Result<Vec<u8>, Error> + Sync + 'r;
+/// One comparison page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// An agency's two consecutive years.
+    Pair(String, i32, i32),
+    /// A year's agencies side by side (readers sort them with the theme's script).
+    Peers(i32),
+}
 
-enum Job<'a> {
-    Pair(&'a str, i32, i32),
-    Peers(i32, Option<String>),
+impl Job {
+    /// The page's path in the site.
+    pub fn path(&self) -> String {
+        match self {
+            Job::Pair(id, y1, y2) => pair_url(id, *y1, *y2),
+            Job::Peers(year) => peers_url(*year, None),
+        }
+    }
 }
 
 /// A report's table in the layout of `base`'s table `t`: its own data when the report is
@@ -1482,12 +1438,33 @@ fn compare_table(t: &Table, index: usize, d1: &TableData, d2: &TableData) -> Com
         .zip(d1.blocks.iter().zip(&d2.blocks))
         .enumerate()
         .map(|(bi, (block, (b1, b2)))| {
+            // Header ids, shorter than a report page's (`t2b0c5` → `c0c5`): every cell lists
+            // up to seven of them, three times over.
+            let long = format!("t{index}b{bi}");
+            let short = u8::try_from(index)
+                .ok()
+                .filter(|i| *i < 26)
+                .map_or_else(|| long.clone(), |i| format!("{}{bi}", char::from(b'a' + i)));
+            let rename = |id: &str| match id.strip_prefix(&long) {
+                Some(rest) => format!("{short}{rest}"),
+                None => id.to_owned(),
+            };
+            let rename_all = |ids: &str| {
+                ids.split_whitespace()
+                    .map(rename)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let rename_cell = |mut h: HeaderCell| {
+                h.id = rename(&h.id);
+                h
+            };
             let mut values = b1.cells.iter().flatten().zip(b2.cells.iter().flatten());
             let rows = block
                 .rows
                 .into_iter()
                 .map(|row| CompareRow {
-                    stubs: row.stubs,
+                    stubs: row.stubs.into_iter().map(rename_cell).collect(),
                     cells: row
                         .cells
                         .into_iter()
@@ -1498,8 +1475,15 @@ fn compare_table(t: &Table, index: usize, d1: &TableData, d2: &TableData) -> Com
                             if d.units() != 0 {
                                 changed += 1;
                             }
+                            let headers = rename_all(&cell.headers);
+                            let leaf = headers
+                                .split_whitespace()
+                                .next_back()
+                                .unwrap_or_default()
+                                .to_owned();
                             Some(CompareCell {
-                                headers: cell.headers,
+                                headers,
+                                leaf,
                                 v1: c1.value.to_string(),
                                 v2: c2.value.to_string(),
                                 diff: signed(d),
@@ -1508,11 +1492,35 @@ fn compare_table(t: &Table, index: usize, d1: &TableData, d2: &TableData) -> Com
                         })
                         .collect(),
                 })
+                .collect::<Vec<CompareRow>>();
+            // Each official column becomes three (first year, second year, change), under
+            // one more header row; the corner (the row headers' column) reaches down to it.
+            let corner = format!("t{index}b{bi}h0");
+            let header_rows = block
+                .header_rows
+                .into_iter()
+                .map(|hrow| {
+                    hrow.into_iter()
+                        .map(|mut h| {
+                            if h.id == corner {
+                                h.rowspan += 1;
+                            } else {
+                                h.colspan *= 3;
+                            }
+                            rename_cell(h)
+                        })
+                        .collect()
+                })
                 .collect();
+            let leaves = rows
+                .first()
+                .map(|r| r.cells.iter().map(|c| c.leaf.clone()).collect())
+                .unwrap_or_default();
             CompareBlock {
                 id: format!("{}-b{bi}", view.id),
                 caption: block.caption,
-                header_rows: block.header_rows,
+                header_rows,
+                leaves,
                 rows,
             }
         })

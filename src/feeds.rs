@@ -41,6 +41,9 @@ fn stamp(d: Date) -> String {
     format!("{d}T00:00:00Z")
 }
 
+/// Where the feed goes in the site.
+pub const ATOM_PATH: &str = "feed.xml";
+
 /// Atom feed: one entry per publication and one per revision, newest first.
 pub fn atom(lib: &Library, config: &Config) -> Page {
     let base = base(config);
@@ -98,7 +101,7 @@ pub fn atom(lib: &Library, config: &Config) -> Page {
     let _ = writeln!(
         x,
         "  <link rel=\"self\" href=\"{}\"/>",
-        xml_escape(&link("feed.xml"))
+        xml_escape(&link(ATOM_PATH))
     );
     let _ = writeln!(
         x,
@@ -125,25 +128,27 @@ pub fn atom(lib: &Library, config: &Config) -> Page {
     }
     x.push_str("</feed>\n");
     Page {
-        path: "feed.xml".into(),
+        path: ATOM_PATH.into(),
         content: x.into_bytes(),
     }
 }
 
 /// sitemap.xml lists absolute addresses, so it needs `base_url`; None without one.
-pub fn sitemap(pages: &[Page], config: &Config) -> Option<Page> {
+pub fn sitemap(paths: &[String], config: &Config) -> Option<Page> {
     let base = base(config)?;
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for p in pages
+    let mut html: Vec<&String> = paths
         .iter()
-        .filter(|p| p.path.ends_with(".html") && p.path != "404.html")
-    {
+        .filter(|p| p.ends_with(".html") && p.as_str() != "404.html")
+        .collect();
+    html.sort();
+    for p in html {
         let _ = writeln!(
             x,
             "  <url><loc>{}</loc></url>",
-            xml_escape(&format!("{base}{}", p.path))
+            xml_escape(&format!("{base}{p}"))
         );
     }
     x.push_str("</urlset>\n");

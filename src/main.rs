@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The build allocates many small strings and values across threads; mimalloc halves the
+// time spent in the allocator compared with glibc's (see bench/README.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "portalgen",
@@ -193,16 +198,20 @@ fn main() -> ExitCode {
                         .count();
                     match lang {
                         portalgen::Lang::Zh => println!(
-                            "已生成：{} 份报告，{} 个文件，{warnings} 个警告，0 个错误，用时 {:.2} 秒，输出到 {}",
+                            "已生成：{} 份报告，{} 个文件（{} 个有变化，{} 个删除），{warnings} 个警告，0 个错误，用时 {:.2} 秒，输出到 {}",
                             s.reports,
                             s.pages,
+                            s.written.changed,
+                            s.written.removed,
                             s.seconds,
                             s.output.display()
                         ),
                         portalgen::Lang::En => println!(
-                            "built {} reports, {} files, {warnings} warning(s), 0 errors in {:.2} s into {}",
+                            "built {} reports, {} files ({} changed, {} removed), {warnings} warning(s), 0 errors in {:.2} s into {}",
                             s.reports,
                             s.pages,
+                            s.written.changed,
+                            s.written.removed,
                             s.seconds,
                             s.output.display()
                         ),

@@ -213,34 +213,107 @@ pub fn build_library(
 
 /// Builds the library with the portal's agency registry, if it has one: reports then
 /// name their agency by id, and what they say about it is checked against the registry.
+///
+/// The files are consumed: each report takes its file's text instead of copying it.
 pub fn build_library_with(
     files: Vec<SourceFile>,
     registry: &Registry,
     agencies: Option<crate::agencies::AgencyRegistry>,
 ) -> Result<Library, Vec<Diagnostic>> {
+    use rayon::prelude::*;
+    let built: Vec<Result<Report, Vec<Diagnostic>>> = files
+        .into_par_iter()
+        .map(|file| build_report_owned(file, registry, agencies.as_ref()))
+        .collect();
+    assemble(built, agencies)
+}
+
+/// Like [`build_library_with`], for a caller that keeps its parsed files (`portalgen
+/// serve`): nothing is cloned but the text each report keeps. `files` is in the order a
+/// full build reads them (path order), which decides which of two duplicates is named first.
+pub fn build_library_from(
+    files: &[&SourceFile],
+    registry: &Registry,
+    agencies: Option<crate::agencies::AgencyRegistry>,
+) -> Result<Library, Vec<Diagnostic>> {
+    use rayon::prelude::*;
+    let built: Vec<Result<Report, Vec<Diagnostic>>> = files
+        .par_iter()
+        .map(|file| build_report(file, registry, agencies.as_ref()))
+        .collect();
+    assemble(built, agencies)
+}
+
+/// Builds one report from its parsed file. The problems are those a full build reports for
+/// this file, except the ones that involve other reports (year folder and duplicates: see
+/// [`placement_problems`]).
+pub fn build_report(
+    file: &SourceFile,
+    registry: &Registry,
+    agencies: Option<&crate::agencies::AgencyRegistry>,
+) -> Result<Report, Vec<Diagnostic>> {
+    let mut r = build_report_inner(file, registry, agencies)?;
+    r.file = file.rel.clone();
+    r.body = file.body.clone();
+    r.text = file.text.clone();
+    Ok(r)
+}
+
+fn build_report_owned(
+    file: SourceFile,
+    registry: &Registry,
+    agencies: Option<&crate::agencies::AgencyRegistry>,
+) -> Result<Report, Vec<Diagnostic>> {
+    let mut r = build_report_inner(&file, registry, agencies)?;
+    r.file = file.rel;
+    r.body = file.body;
+    r.text = file.text;
+    Ok(r)
+}
+
+/// The library from built reports in file order: placement problems, then the sort.
+fn assemble(
+    built: Vec<Result<Report, Vec<Diagnostic>>>,
+    agencies: Option<crate::agencies::AgencyRegistry>,
+) -> Result<Library, Vec<Diagnostic>> {
     let mut problems = Vec::new();
-    let mut reports = Vec::new();
-    for file in files {
-        match build_report(&file, registry, agencies.as_ref()) {
+    let mut reports = Vec::with_capacity(built.len());
+    for b in built {
+        match b {
             Ok(r) => reports.push(r),
             Err(mut d) => problems.append(&mut d),
         }
     }
-    check_placement(&reports, &mut problems);
+    problems.extend(placement_problems(&reports));
     if !problems.is_empty() {
         return Err(problems);
     }
-    reports.sort_by(|a, b| {
-        b.year
-            .cmp(&a.year)
-            .then_with(|| a.agency_id.cmp(&b.agency_id))
-    });
+    reports.sort_by(library_order);
     Ok(Library { reports, agencies })
 }
 
+/// The library's order: year (newest first), then agency id.
+pub fn library_order(a: &Report, b: &Report) -> std::cmp::Ordering {
+    b.year
+        .cmp(&a.year)
+        .then_with(|| a.agency_id.cmp(&b.agency_id))
+}
+
+/// Problems between reports, for reports given in file order: a year that disagrees
+/// with its folder, and a second report for the same agency and year.
+pub fn placement_problems(reports: &[Report]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    check_placement(reports.iter(), &mut problems);
+    problems
+}
+
 /// Year folders and duplicates: each (agency, year) has one report, in its year's folder.
-fn check_placement(reports: &[Report], problems: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<(&str, i32), &Report> = BTreeMap::new();
+pub(crate) fn check_placement<'a>(
+    reports: impl Iterator<Item = &'a Report>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let mut seen: std::collections::HashMap<(&str, i32), &Report> =
+        std::collections::HashMap::new();
     for r in reports {
         let pos = |key: &str| r.positions.get(key).copied().unwrap_or_default();
         // content/<year>/… : the folder names the year.
@@ -317,7 +390,8 @@ impl Problems<'_> {
     }
 }
 
-fn build_report(
+/// Builds the report; `file`, `body` and `text` are left empty for the caller to fill.
+fn build_report_inner(
     file: &SourceFile,
     registry: &Registry,
     agencies: Option<&crate::agencies::AgencyRegistry>,
@@ -601,7 +675,7 @@ fn build_report(
             let title =
                 title.unwrap_or_else(|| format!("{agency}{year}年政府信息公开工作年度报告"));
             Ok(Report {
-                file: file.rel.clone(),
+                file: String::new(),
                 title,
                 agency,
                 agency_id,
@@ -611,9 +685,9 @@ fn build_report(
                 format: schema.id.clone(),
                 sample,
                 tables,
-                body: file.body.clone(),
+                body: String::new(),
                 body_line: file.body_line,
-                text: file.text.clone(),
+                text: String::new(),
                 explanations,
                 revisions,
                 positions,
@@ -743,7 +817,7 @@ fn build_table(p: &mut Problems, table: &Table, pos: Pos, node: &Node) -> Option
     let blocks_meta: Vec<_> = table
         .blocks
         .iter()
-        .map(|b| (b, b.leaf_rows(), b.leaf_columns()))
+        .map(|b| (b, b.leaf_rows_ref(), b.leaf_columns_ref()))
         .collect();
     let all_rows: Vec<&str> = blocks_meta
         .iter()
@@ -800,7 +874,7 @@ fn build_table(p: &mut Problems, table: &Table, pos: Pos, node: &Node) -> Option
     let mut blocks = Vec::new();
     for (block, rows, cols) in &blocks_meta {
         let mut cells = Vec::new();
-        for row in rows {
+        for row in rows.iter() {
             let entry = entries
                 .iter()
                 .find(|(k, _)| k.as_str() == Some(row.key.as_str()));
@@ -1064,20 +1138,19 @@ fn fill_computed(
             let Some((bi, block)) = table.rule_block(rule) else {
                 continue;
             };
-            let (rows, cols) = (block.leaf_rows(), block.leaf_columns());
+            let (rows, cols) = (block.leaf_rows_ref(), block.leaf_columns_ref());
             let grid = &mut t.blocks[bi];
-            let names: Vec<String> = match per {
-                Per::Row => cols.iter().map(|c| c.key.clone()).collect(),
-                Per::Column => rows.iter().map(|r| r.key.clone()).collect(),
-            };
             let lines = match per {
                 Per::Row => rows.len(),
                 Per::Column => cols.len(),
             };
-            let index = |t: &crate::schema::Term| names.iter().position(|n| *n == t.key);
+            let index = |t: &crate::schema::Term| match per {
+                Per::Row => block.column_position(&t.key),
+                Per::Column => block.row_position(&t.key),
+            };
             let (Some(target), parts) = (
-                rule.left_terms().first().and_then(index),
-                rule.right_terms()
+                rule.left_terms_ref().first().and_then(index),
+                rule.right_terms_ref()
                     .iter()
                     .filter_map(|t| index(t).map(|i| (i, t.negative)))
                     .collect::<Vec<_>>(),

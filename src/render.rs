@@ -10,6 +10,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::check::ReportChecks;
 use crate::config::Config;
@@ -174,89 +175,528 @@ fn year_url(year: i32) -> String {
     format!("years/{year}/index.html")
 }
 
-/// A partial render, for the live preview (`portalgen serve`): only some reports' pages
-/// are rendered; every other page (indexes, agencies, comparisons, data) is rendered as
-/// usual. The search index needs every report's text, so the documents of earlier renders
-/// are kept here, by report URL, and updated with those rendered now.
-#[derive(Default)]
-pub struct RenderScope {
-    /// Report files (`Report::file`) whose pages are rendered; `None`: every report.
-    pub reports: Option<std::collections::HashSet<String>>,
-    /// Search documents by report URL (`report_url`), from this and earlier renders.
-    pub search_docs: HashMap<String, SearchDoc>,
+/// One page or file of the site, before it is rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageKind {
+    /// A report's page, by its index in the library.
+    Report(usize),
+    ReportJson(usize),
+    ReportCsv(usize),
+    Year(i32),
+    Years,
+    Agency(String),
+    Agencies,
+    Home,
+    NotFound,
+    Search,
+    SearchIndex,
+    Feed,
+    Sitemap,
+    Robots,
+    Compare(crate::compare::Job),
+    FiguresCsv(i32),
+    PortalJson,
+    /// A format's JSON Schema, by its place in the registry.
+    Schema(usize),
+    /// A theme's static file, by its place in the theme's list.
+    Asset(usize),
 }
 
-/// Renders every page of the site. Report bodies are parsed here; their problems are
-/// returned together so that the author sees all of them.
-pub fn render_site(
-    lib: &Library,
-    checks: &[ReportChecks],
-    config: &Config,
-    registry: &Registry,
-    theme: &Theme,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<Vec<Page>, Error> {
-    render_site_scoped(lib, checks, config, registry, theme, progress, None)
-}
-
-/// [`render_site`], with the report pages limited to `scope.reports` when a scope is
-/// given. The pages of reports outside the scope are left out of the result: the caller
-/// keeps them from an earlier render.
-pub fn render_site_scoped(
-    lib: &Library,
-    checks: &[ReportChecks],
-    config: &Config,
-    registry: &Registry,
-    theme: &Theme,
-    progress: &(dyn Fn(usize) + Sync),
-    scope: Option<&mut RenderScope>,
-) -> Result<Vec<Page>, Error> {
-    let only = scope.as_ref().and_then(|s| s.reports.clone());
-    // In a partial render, the agencies and years of the reports rendered: only their
-    // agency, year and comparison pages are rendered too.
-    use std::collections::HashSet;
-    type Touched = (HashSet<String>, HashSet<i32>);
-    let touched: Option<Touched> = only.as_ref().map(|set| {
-        let in_scope = lib.reports.iter().filter(|r| set.contains(&r.file));
-        (
-            in_scope.clone().map(|r| r.agency_id.clone()).collect(),
-            in_scope.map(|r| r.year).collect(),
+impl PageKind {
+    /// Whether the page is made from many reports (a year's or the whole portal's): one
+    /// long job each, which a parallel build starts first so that they do not finish last.
+    pub fn is_long(&self) -> bool {
+        matches!(
+            self,
+            PageKind::PortalJson
+                | PageKind::SearchIndex
+                | PageKind::Compare(crate::compare::Job::Peers(..))
+                | PageKind::Years
+                | PageKind::Agencies
+                | PageKind::FiguresCsv(_)
+                | PageKind::Sitemap
+                | PageKind::Feed
+                | PageKind::Year(_)
         )
-    });
-    let rendered = std::sync::atomic::AtomicUsize::new(0);
-    let lang = Lang::from_tag(&config.language);
-    let portal = PortalView {
-        title: &config.title,
-        description: config.description.as_deref(),
-        language: &config.language,
-    };
-    let by_file: HashMap<&str, &ReportChecks> = lib
-        .reports
-        .iter()
-        .map(|r| r.file.as_str())
-        .zip(checks.iter())
-        .collect();
-    fn summary<'a>(
-        r: &'a Report,
+    }
+
+    /// A name for the kind of page (for timings).
+    pub fn name(&self) -> &'static str {
+        match self {
+            PageKind::Report(_) => "report",
+            PageKind::ReportJson(_) => "report json",
+            PageKind::ReportCsv(_) => "report csv",
+            PageKind::Year(_) => "year",
+            PageKind::Years => "years",
+            PageKind::Agency(_) => "agency",
+            PageKind::Agencies => "agencies",
+            PageKind::Home => "home",
+            PageKind::NotFound => "404",
+            PageKind::Search => "search page",
+            PageKind::SearchIndex => "search index",
+            PageKind::Feed => "feed",
+            PageKind::Sitemap => "sitemap",
+            PageKind::Robots => "robots",
+            PageKind::Compare(crate::compare::Job::Pair(..)) => "compare pair",
+            PageKind::Compare(crate::compare::Job::Peers(..)) => "compare peers",
+            PageKind::FiguresCsv(_) => "figures csv",
+            PageKind::PortalJson => "portal json",
+            PageKind::Schema(_) => "schema",
+            PageKind::Asset(_) => "asset",
+        }
+    }
+}
+
+/// A page ready to be made: a template with its context, or bytes made directly.
+pub enum Prepared {
+    Template {
+        name: &'static str,
+        ctx: Context,
+    },
+    Bytes(Vec<u8>),
+    /// The page has nothing to show any more.
+    Missing,
+}
+
+impl Prepared {
+    /// A hash of everything the page is made from (with the theme's fingerprint, which
+    /// the caller adds): equal keys, equal pages.
+    pub fn key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        match self {
+            Prepared::Template { name, ctx } => {
+                name.hash(&mut h);
+                // Tera keeps maps in hash order, which changes from run to run: the
+                // context's values are hashed through JSON with their keys sorted.
+                for key in CONTEXT_KEYS {
+                    if let Some(v) = ctx.get(key) {
+                        key.hash(&mut h);
+                        match serde_json::to_value(v) {
+                            Ok(v) => hash_json(&v, &mut h),
+                            // Not hashable: a key no other page has, so it is rendered.
+                            Err(_) => std::ptr::from_ref(ctx).hash(&mut h),
+                        }
+                    }
+                }
+            }
+            Prepared::Bytes(bytes) => bytes.hash(&mut h),
+            Prepared::Missing => {}
+        }
+        h.finish()
+    }
+}
+
+/// Every name the render stage puts in a template's context (see docs/themes.md).
+const CONTEXT_KEYS: &[&str] = &[
+    "portal",
+    "lang",
+    "root",
+    "page_kind",
+    "theme",
+    "report",
+    "year",
+    "years",
+    "agency",
+    "history",
+    "agencies",
+    "latest",
+    "agency_count",
+    "report_count",
+    "compare",
+    "peers",
+];
+
+/// Hashes a JSON value with object keys in sorted order.
+fn hash_json(v: &serde_json::Value, h: &mut impl std::hash::Hasher) {
+    use serde_json::Value;
+    use std::hash::Hash;
+    match v {
+        Value::Null => 0u8.hash(h),
+        Value::Bool(b) => (1u8, b).hash(h),
+        Value::Number(n) => (2u8, n.to_string()).hash(h),
+        Value::String(s) => (3u8, s).hash(h),
+        Value::Array(a) => {
+            (4u8, a.len()).hash(h);
+            for x in a {
+                hash_json(x, h);
+            }
+        }
+        Value::Object(m) => {
+            (5u8, m.len()).hash(h);
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            for k in keys {
+                k.hash(h);
+                hash_json(&m[k], h);
+            }
+        }
+    }
+}
+
+/// A page of the plan: where it goes and what it is.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub path: String,
+    pub kind: PageKind,
+}
+
+/// A year in the navigation: enough for links and counts, without its reports.
+#[derive(Serialize)]
+struct YearNav {
+    year: i32,
+    url: String,
+    count: usize,
+}
+
+/// The site, ready to render page by page. Everything shared between pages (summaries,
+/// indexes, every report's figures) is computed at most once, when a page first needs
+/// it, so the live preview can render one page without preparing the others.
+pub struct SiteRender<'a> {
+    lib: &'a Library,
+    config: &'a Config,
+    registry: &'a Registry,
+    theme: &'a Theme,
+    lang: Lang,
+    portal: PortalView<'a>,
+    by_file: HashMap<&'a str, &'a ReportChecks>,
+    /// Report indexes by year, newest year first; each year's in library order.
+    by_year: Vec<(i32, Vec<usize>)>,
+    years: OnceLock<Vec<YearView<'a>>>,
+    agencies: OnceLock<Vec<AgencyView<'a>>>,
+    compared: OnceLock<crate::compare::Comparisons<'a>>,
+    search_docs: OnceLock<Vec<SearchDoc>>,
+}
+
+impl<'a> SiteRender<'a> {
+    pub fn new(
+        lib: &'a Library,
+        checks: &'a [ReportChecks],
+        config: &'a Config,
         registry: &'a Registry,
-        by_file: &HashMap<&str, &ReportChecks>,
-        words: &crate::i18n::Translations,
-    ) -> Summary<'a> {
-        let schema = registry.get(&r.format);
-        let checks = by_file.get(r.file.as_str());
-        let status = checks.map_or_else(Status::default, |c| Status {
-            errors: c.errors(),
-            warnings: c.warnings(),
-            infos: c.diagnostics.len() - c.errors() - c.warnings(),
-            explained: c.explained.len(),
-            passed: c.passed.len(),
-        });
+        theme: &'a Theme,
+    ) -> SiteRender<'a> {
+        let by_file = lib
+            .reports
+            .iter()
+            .map(|r| r.file.as_str())
+            .zip(checks.iter())
+            .collect();
+        let mut by_year: Vec<(i32, Vec<usize>)> = Vec::new();
+        let mut slot: HashMap<i32, usize> = HashMap::new();
+        for (i, r) in lib.reports.iter().enumerate() {
+            let at = *slot.entry(r.year).or_insert_with(|| {
+                by_year.push((r.year, Vec::new()));
+                by_year.len() - 1
+            });
+            by_year[at].1.push(i);
+        }
+        by_year.sort_by_key(|y| std::cmp::Reverse(y.0));
+        SiteRender {
+            lib,
+            config,
+            registry,
+            theme,
+            lang: Lang::from_tag(&config.language),
+            portal: PortalView {
+                title: &config.title,
+                description: config.description.as_deref(),
+                language: &config.language,
+            },
+            by_file,
+            by_year,
+            years: OnceLock::new(),
+            agencies: OnceLock::new(),
+            compared: OnceLock::new(),
+            search_docs: OnceLock::new(),
+        }
+    }
+
+    /// Every page of the site, in a fixed order: report pages first (they give the search
+    /// documents), then the indexes, comparisons and data.
+    pub fn plan(&self) -> Vec<Planned> {
+        let mut out = self.plan_without_comparisons();
+        let at = out
+            .iter()
+            .position(|p| p.kind == PageKind::PortalJson)
+            .unwrap_or(out.len());
+        let jobs: Vec<Planned> = self
+            .compared()
+            .jobs()
+            .into_iter()
+            .map(|job| Planned {
+                path: job.path(),
+                kind: PageKind::Compare(job),
+            })
+            .collect();
+        out.splice(at..at, jobs);
+        out
+    }
+
+    /// [`SiteRender::plan`] without the comparison pages, which need every report's
+    /// figures: enough to find any other page quickly.
+    pub fn plan_without_comparisons(&self) -> Vec<Planned> {
+        let mut out = Vec::with_capacity(self.lib.reports.len() * 5 + 64);
+        let mut push = |path: String, kind: PageKind| out.push(Planned { path, kind });
+        for (i, r) in self.lib.reports.iter().enumerate() {
+            push(report_url(r), PageKind::Report(i));
+        }
+        for (i, r) in self.lib.reports.iter().enumerate() {
+            let dir = format!("reports/{}/{}", r.year, r.agency_id);
+            push(format!("{dir}/data.json"), PageKind::ReportJson(i));
+            push(format!("{dir}/data.csv"), PageKind::ReportCsv(i));
+        }
+        for (year, _) in &self.by_year {
+            push(year_url(*year), PageKind::Year(*year));
+            push(
+                format!("years/{year}/figures.csv"),
+                PageKind::FiguresCsv(*year),
+            );
+        }
+        push("years/index.html".into(), PageKind::Years);
+        for id in self.lib.agencies().keys() {
+            push(agency_url(id), PageKind::Agency((*id).to_owned()));
+        }
+        push("agencies/index.html".into(), PageKind::Agencies);
+        push("index.html".into(), PageKind::Home);
+        push("404.html".into(), PageKind::NotFound);
+        push("search/index.html".into(), PageKind::Search);
+        push(crate::search::INDEX_PATH.into(), PageKind::SearchIndex);
+        push(crate::feeds::ATOM_PATH.into(), PageKind::Feed);
+        if self.config.base_url.is_some() {
+            push("sitemap.xml".into(), PageKind::Sitemap);
+        }
+        push("robots.txt".into(), PageKind::Robots);
+        push("data/portal.json".into(), PageKind::PortalJson);
+        for (i, schema) in self.registry.all().enumerate() {
+            push(format!("schemas/{}.json", schema.id), PageKind::Schema(i));
+        }
+        for (i, a) in self.theme.assets.iter().enumerate() {
+            push(a.path.clone(), PageKind::Asset(i));
+        }
+        out
+    }
+
+    /// Renders one page of the plan. `None`: the page has nothing to show any more (a
+    /// comparison whose years no longer compare).
+    pub fn render(&self, page: &Planned) -> Result<Option<Vec<u8>>, Error> {
+        self.complete(self.prepare(page)?)
+    }
+
+    /// Renders a prepared page: its template, when it has one.
+    pub fn complete(&self, prepared: Prepared) -> Result<Option<Vec<u8>>, Error> {
+        match prepared {
+            Prepared::Template { name, ctx } => self.tera(&ctx, name).map(Some),
+            Prepared::Bytes(bytes) => Ok(Some(bytes)),
+            Prepared::Missing => Ok(None),
+        }
+    }
+
+    /// Everything one page is made from, short of rendering its template.
+    pub fn prepare(&self, page: &Planned) -> Result<Prepared, Error> {
+        let template = |ctx: Context, name: &'static str| Prepared::Template { name, ctx };
+        Ok(Prepared::Bytes(match &page.kind {
+            PageKind::Report(i) => return self.report_page(&self.lib.reports[*i]).map(|p| p.0),
+            PageKind::ReportJson(i) => report_json(&self.lib.reports[*i], self.registry)?,
+            PageKind::ReportCsv(i) => {
+                let r = &self.lib.reports[*i];
+                crate::opendata::report_csv(r, self.registry.get(&r.format))
+            }
+            PageKind::Year(year) => {
+                let Some(y) = self.years().iter().find(|y| y.year == *year) else {
+                    return Ok(Prepared::Missing);
+                };
+                let mut ctx = self.base("../../", "year");
+                ctx.insert("year", y);
+                ctx.insert("years", &self.years_nav());
+                return Ok(template(ctx, "year.html"));
+            }
+            PageKind::Years => {
+                let mut ctx = self.base("../", "years");
+                ctx.insert("years", self.years());
+                return Ok(template(ctx, "years.html"));
+            }
+            PageKind::Agency(id) => {
+                let Some(a) = self.agencies().iter().find(|a| a.id == id) else {
+                    return Ok(Prepared::Missing);
+                };
+                let mut ctx = self.base("../../", "agency");
+                ctx.insert("agency", a);
+                ctx.insert("history", &self.compared().agency(a.id));
+                return Ok(template(ctx, "agency.html"));
+            }
+            PageKind::Agencies => {
+                let mut ctx = self.base("../", "agencies");
+                ctx.insert("agencies", self.agencies());
+                return Ok(template(ctx, "agencies.html"));
+            }
+            PageKind::Home => {
+                let mut ctx = self.base("", "home");
+                ctx.insert("latest", &self.years().first());
+                ctx.insert("years", &self.years_nav());
+                ctx.insert("agency_count", &self.lib.agencies().len());
+                ctx.insert("report_count", &self.lib.reports.len());
+                return Ok(template(ctx, "index.html"));
+            }
+            PageKind::NotFound => {
+                // Hosts serve it at any depth, so its links go from the base address when
+                // there is one, and from the top of the site otherwise.
+                let root = self.config.base_url.as_ref().map_or(String::new(), |b| {
+                    if b.ends_with('/') {
+                        b.clone()
+                    } else {
+                        format!("{b}/")
+                    }
+                });
+                return Ok(template(self.base(&root, "not_found"), "404.html"));
+            }
+            PageKind::Search => return Ok(template(self.base("../", "search"), "search.html")),
+            PageKind::SearchIndex => crate::search::index(self.search_docs()?).content,
+            PageKind::Feed => crate::feeds::atom(self.lib, self.config).content,
+            PageKind::Sitemap => {
+                let paths: Vec<String> = self.plan().into_iter().map(|p| p.path).collect();
+                match crate::feeds::sitemap(&paths, self.config) {
+                    Some(p) => p.content,
+                    None => return Ok(Prepared::Missing),
+                }
+            }
+            PageKind::Robots => crate::feeds::robots(self.config).content,
+            PageKind::Compare(job) => {
+                return Ok(match self.compared().context_job(job) {
+                    Some((name, root, kind, extra)) => {
+                        let mut ctx = self.base(root, kind);
+                        ctx.extend(extra);
+                        template(ctx, name)
+                    }
+                    None => Prepared::Missing,
+                });
+            }
+            PageKind::FiguresCsv(year) => {
+                let cmp = self.compared();
+                let mut in_year = cmp.of_year(*year);
+                in_year.sort_by_key(|c| {
+                    (
+                        AgencyKind::ALL
+                            .iter()
+                            .position(|k| *k == c.report.agency_kind),
+                        c.report.agency_id.clone(),
+                    )
+                });
+                crate::opendata::figures_csv(*year, &in_year)
+            }
+            PageKind::PortalJson => {
+                crate::opendata::portal_json(self.lib, self.registry, self.compared(), self.config)?
+            }
+            PageKind::Schema(i) => match self.registry.all().nth(*i) {
+                Some(schema) => crate::schema_json::to_text(schema).into_bytes(),
+                None => return Ok(Prepared::Missing),
+            },
+            PageKind::Asset(i) => match self.theme.assets.get(*i) {
+                Some(a) => a.content.clone(),
+                None => return Ok(Prepared::Missing),
+            },
+        }))
+    }
+
+    /// The search documents: taken from the report pages when a build rendered them all
+    /// ([`SiteRender::render_reports`]), else made here from every report's text.
+    fn search_docs(&self) -> Result<&Vec<SearchDoc>, Error> {
+        if let Some(d) = self.search_docs.get() {
+            return Ok(d);
+        }
+        let docs: Result<Vec<SearchDoc>, Error> = self
+            .lib
+            .reports
+            .par_iter()
+            .map(|r| {
+                let sections = self.sections(r)?;
+                Ok(SearchDoc::new(r, &sections))
+            })
+            .collect();
+        Ok(self.search_docs.get_or_init(|| docs.unwrap_or_default()))
+    }
+
+    /// Prepares every report page (in parallel, passing each to `sink`) and keeps their
+    /// search documents. Every report's Markdown problems are returned together.
+    pub fn render_reports(
+        &self,
+        plan: &[Planned],
+        sink: &(dyn Fn(&Planned, Prepared) -> Result<(), Error> + Sync),
+    ) -> Result<(), Error> {
+        let results: Vec<Result<Option<SearchDoc>, Error>> = plan
+            .par_iter()
+            .map(|p| match p.kind {
+                PageKind::Report(i) => {
+                    let (page, doc) = self.report_page(&self.lib.reports[i])?;
+                    sink(p, page)?;
+                    Ok(Some(doc))
+                }
+                _ => Ok(None),
+            })
+            .collect();
+        let mut docs = Vec::with_capacity(self.lib.reports.len());
+        let mut problems: Vec<Diagnostic> = Vec::new();
+        for r in results {
+            match r {
+                Ok(Some(doc)) => docs.push(doc),
+                Ok(None) => {}
+                Err(Error::Diagnostics(mut d)) => problems.append(&mut d),
+                Err(e) => return Err(e),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Diagnostics(problems));
+        }
+        let _ = self.search_docs.set(docs);
+        Ok(())
+    }
+
+    fn base(&self, root: &str, kind: &str) -> Context {
+        let mut ctx = Context::new();
+        ctx.insert("portal", &self.portal);
+        ctx.insert("lang", &self.config.language);
+        ctx.insert("root", root);
+        ctx.insert("page_kind", kind);
+        ctx.insert("theme", &self.theme.settings);
+        ctx
+    }
+
+    fn tera(&self, ctx: &Context, name: &str) -> Result<Vec<u8>, Error> {
+        render(self.theme, name, ctx)
+    }
+
+    /// The last step of a page: minified when it is HTML and the portal asks for it. Kept
+    /// apart from [`SiteRender::render`] so that the write stage can skip it for a page
+    /// whose rendered bytes did not change since the last build.
+    pub fn finish(&self, page: &Planned, bytes: Vec<u8>) -> Vec<u8> {
+        if self.config.minify
+            && page.path.ends_with(".html")
+            && !matches!(page.kind, PageKind::Asset(_))
+        {
+            minify(&bytes)
+        } else {
+            bytes
+        }
+    }
+
+    fn summary(&self, r: &'a Report) -> Summary<'a> {
+        let schema = self.registry.get(&r.format);
+        let status = self
+            .by_file
+            .get(r.file.as_str())
+            .map_or_else(Status::default, |c| Status {
+                errors: c.errors(),
+                warnings: c.warnings(),
+                infos: c.diagnostics.len() - c.errors() - c.warnings(),
+                explained: c.explained.len(),
+                passed: c.passed.len(),
+            });
         Summary {
             title: &r.title,
             agency: &r.agency,
             agency_id: &r.agency_id,
             agency_kind: r.agency_kind,
-            kind_label: kind_label(words, r.agency_kind),
+            kind_label: kind_label(&self.theme.words, r.agency_kind),
             year: r.year,
             published: r.published.to_string(),
             format: &r.format,
@@ -267,277 +707,196 @@ pub fn render_site_scoped(
             status,
         }
     }
-    let summary = |r| summary(r, registry, &by_file, &theme.words);
-    let base = |root: &str, kind: &str| -> Context {
-        let mut ctx = Context::new();
-        ctx.insert("portal", &portal);
-        ctx.insert("lang", &config.language);
-        ctx.insert("root", root);
-        ctx.insert("page_kind", kind);
-        ctx.insert("theme", &theme.settings);
-        ctx
-    };
 
-    // Report pages: the bulk of the work, in parallel.
-    let report_pages: Vec<Result<(Page, SearchDoc), Error>> = lib
-        .reports
-        .par_iter()
-        .filter(|r| only.as_ref().is_none_or(|set| set.contains(&r.file)))
-        .map(|r| {
-            let schema = registry
-                .get(&r.format)
-                .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))?;
-            let sections =
-                markdown::render_body(&r.file, &r.body, r.body_line, schema, config.allow_html)
-                    .map_err(Error::Diagnostics)?;
-            let tables = schema
-                .tables
+    /// Year indexes, newest first, grouped by agency kind.
+    fn years(&self) -> &Vec<YearView<'a>> {
+        self.years.get_or_init(|| {
+            self.by_year
                 .iter()
-                .enumerate()
-                .filter_map(|(i, t)| {
-                    r.table(&t.key)
-                        .map(|d| (t.key.clone(), tables::view(t, i, d)))
-                })
-                .collect();
-            let search_doc = SearchDoc::new(r, &sections);
-            let view = ReportView {
-                summary: summary(r),
-                format_source: &schema.source,
-                sections,
-                tables,
-                data_url: "data.json".into(),
-                revisions: &r.revisions,
-                checks: by_file.get(r.file.as_str()).map(|c| ChecksView {
-                    passed: &c.passed,
-                    explained: &c.explained,
-                    findings: c
-                        .diagnostics
-                        .iter()
-                        .map(|d| Finding {
-                            rule: d.rule.clone().unwrap_or_default(),
-                            severity: d.severity.key(),
-                            message: if lang == Lang::En {
-                                d.message_en.clone()
-                            } else {
-                                d.message.clone()
-                            },
-                            location: d.location(),
+                .map(|(year, list)| {
+                    let groups = AgencyKind::ALL
+                        .into_iter()
+                        .filter_map(|kind| {
+                            let reports: Vec<Summary> = list
+                                .iter()
+                                .map(|&i| &self.lib.reports[i])
+                                .filter(|r| r.agency_kind == kind)
+                                .map(|r| self.summary(r))
+                                .collect();
+                            (!reports.is_empty()).then_some(KindGroup {
+                                kind,
+                                label: kind_label(&self.theme.words, kind),
+                                reports,
+                            })
                         })
-                        .collect(),
-                }),
-            };
-            let mut ctx = base("../../../", "report");
-            ctx.insert("report", &view);
-            let html = render(theme, config, "report.html", &ctx)?;
-            let done = rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if done.is_multiple_of(100) {
-                progress(done);
-            }
-            Ok((
-                Page {
-                    path: report_url(r),
-                    content: html,
-                },
-                search_doc,
-            ))
-        })
-        .collect();
-    let mut pages = Vec::new();
-    let mut search_docs = Vec::new();
-    let mut problems: Vec<Diagnostic> = Vec::new();
-    for p in report_pages {
-        match p {
-            Ok((p, doc)) => {
-                pages.push(p);
-                search_docs.push(doc);
-            }
-            Err(Error::Diagnostics(mut d)) => problems.append(&mut d),
-            Err(e) => return Err(e),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::Diagnostics(problems));
-    }
-    for r in &lib.reports {
-        if only.as_ref().is_some_and(|set| !set.contains(&r.file)) {
-            continue;
-        }
-        pages.push(Page {
-            path: format!("reports/{}/{}/data.json", r.year, r.agency_id),
-            content: report_json(r, registry)?,
-        });
-    }
-
-    // Year indexes, grouped by agency kind.
-    let years: Vec<YearView> = lib
-        .years()
-        .into_iter()
-        .map(|year| {
-            let in_year: Vec<&Report> = lib.reports.iter().filter(|r| r.year == year).collect();
-            let groups = AgencyKind::ALL
-                .into_iter()
-                .filter_map(|kind| {
-                    let reports: Vec<Summary> = in_year
-                        .iter()
-                        .filter(|r| r.agency_kind == kind)
-                        .map(|r| summary(r))
                         .collect();
-                    (!reports.is_empty()).then_some(KindGroup {
-                        kind,
-                        label: kind_label(&theme.words, kind),
-                        reports,
-                    })
+                    YearView {
+                        year: *year,
+                        url: year_url(*year),
+                        count: list.len(),
+                        groups,
+                    }
                 })
-                .collect();
-            YearView {
-                year,
-                url: year_url(year),
-                count: in_year.len(),
-                groups,
-            }
-        })
-        .collect();
-    for y in &years {
-        if touched.as_ref().is_some_and(|(_, t)| !t.contains(&y.year)) {
-            continue;
-        }
-        let mut ctx = base("../../", "year");
-        ctx.insert("year", y);
-        ctx.insert("years", &years);
-        pages.push(Page {
-            path: y.url.clone(),
-            content: render(theme, config, "year.html", &ctx)?,
-        });
-    }
-    let mut ctx = base("../", "years");
-    ctx.insert("years", &years);
-    pages.push(Page {
-        path: "years/index.html".into(),
-        content: render(theme, config, "years.html", &ctx)?,
-    });
-
-    // Comparisons: every report's figures, computed once (agency history, pairs, peers).
-    let compared = crate::compare::Comparisons::new(lib, registry).with_words(theme.words.clone());
-
-    // Agencies: the registry, else the newest report, gives the current name and kind.
-    let agencies: Vec<AgencyView> = lib
-        .agencies()
-        .into_iter()
-        .map(|(id, reports)| AgencyView {
-            id,
-            name: lib.agency_name(id).unwrap_or(&reports[0].agency),
-            kind: reports[0].agency_kind,
-            kind_label: kind_label(&theme.words, reports[0].agency_kind),
-            url: agency_url(id),
-            reports: reports.iter().map(|r| summary(r)).collect(),
-        })
-        .collect();
-    for a in &agencies {
-        if touched.as_ref().is_some_and(|(t, _)| !t.contains(a.id)) {
-            continue;
-        }
-        let mut ctx = base("../../", "agency");
-        ctx.insert("agency", a);
-        ctx.insert("history", &compared.agency(a.id));
-        pages.push(Page {
-            path: a.url.clone(),
-            content: render(theme, config, "agency.html", &ctx)?,
-        });
-    }
-    let mut ctx = base("../", "agencies");
-    ctx.insert("agencies", &agencies);
-    pages.push(Page {
-        path: "agencies/index.html".into(),
-        content: render(theme, config, "agencies.html", &ctx)?,
-    });
-
-    // Home: the newest year's reports and the ways in.
-    let mut ctx = base("", "home");
-    ctx.insert("latest", &years.first());
-    ctx.insert("years", &years);
-    ctx.insert("agency_count", &agencies.len());
-    ctx.insert("report_count", &lib.reports.len());
-    pages.push(Page {
-        path: "index.html".into(),
-        content: render(theme, config, "index.html", &ctx)?,
-    });
-
-    // Not-found page. Hosts serve it at any depth, so its links go from the base address
-    // when there is one, and from the top of the site otherwise.
-    let not_found_root = config.base_url.as_ref().map_or(String::new(), |b| {
-        if b.ends_with('/') {
-            b.clone()
-        } else {
-            format!("{b}/")
-        }
-    });
-    let ctx = base(&not_found_root, "not_found");
-    pages.push(Page {
-        path: "404.html".into(),
-        content: render(theme, config, "404.html", &ctx)?,
-    });
-
-    // Search: the index and the page whose script reads it.
-    let search_docs = match scope {
-        Some(s) => {
-            for d in search_docs {
-                s.search_docs.insert(d.url.clone(), d);
-            }
-            lib.reports
-                .iter()
-                .filter_map(|r| s.search_docs.get(&report_url(r)).cloned())
                 .collect()
+        })
+    }
+
+    fn years_nav(&self) -> Vec<YearNav> {
+        self.by_year
+            .iter()
+            .map(|(year, list)| YearNav {
+                year: *year,
+                url: year_url(*year),
+                count: list.len(),
+            })
+            .collect()
+    }
+
+    /// Agencies: the registry, else the newest report, gives the current name and kind.
+    fn agencies(&self) -> &Vec<AgencyView<'a>> {
+        self.agencies.get_or_init(|| {
+            self.lib
+                .agencies()
+                .into_iter()
+                .map(|(id, reports)| AgencyView {
+                    id,
+                    name: self.lib.agency_name(id).unwrap_or(&reports[0].agency),
+                    kind: reports[0].agency_kind,
+                    kind_label: kind_label(&self.theme.words, reports[0].agency_kind),
+                    url: agency_url(id),
+                    reports: reports.iter().map(|r| self.summary(r)).collect(),
+                })
+                .collect()
+        })
+    }
+
+    /// Every report's figures, computed once (agency history, pairs, peers, open data).
+    fn compared(&self) -> &crate::compare::Comparisons<'a> {
+        self.compared.get_or_init(|| {
+            crate::compare::Comparisons::new(self.lib, self.registry)
+                .with_words(self.theme.words.clone())
+        })
+    }
+
+    fn sections(&self, r: &Report) -> Result<Vec<Section>, Error> {
+        let schema = self
+            .registry
+            .get(&r.format)
+            .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))?;
+        markdown::render_body(
+            &r.file,
+            &r.body,
+            r.body_line,
+            schema,
+            self.config.allow_html,
+        )
+        .map_err(Error::Diagnostics)
+    }
+
+    /// A report's page, prepared, and its search document.
+    fn report_page(&self, r: &'a Report) -> Result<(Prepared, SearchDoc), Error> {
+        let schema = self
+            .registry
+            .get(&r.format)
+            .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))?;
+        let sections = self.sections(r)?;
+        let tables = schema
+            .tables
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                r.table(&t.key)
+                    .map(|d| (t.key.clone(), tables::view(t, i, d)))
+            })
+            .collect();
+        let search_doc = SearchDoc::new(r, &sections);
+        let lang = self.lang;
+        let view = ReportView {
+            summary: self.summary(r),
+            format_source: &schema.source,
+            sections,
+            tables,
+            data_url: "data.json".into(),
+            revisions: &r.revisions,
+            checks: self.by_file.get(r.file.as_str()).map(|c| ChecksView {
+                passed: &c.passed,
+                explained: &c.explained,
+                findings: c
+                    .diagnostics
+                    .iter()
+                    .map(|d| Finding {
+                        rule: d.rule.clone().unwrap_or_default(),
+                        severity: d.severity.key(),
+                        message: if lang == Lang::En {
+                            d.message_en.clone()
+                        } else {
+                            d.message.clone()
+                        },
+                        location: d.location(),
+                    })
+                    .collect(),
+            }),
+        };
+        let mut ctx = self.base("../../../", "report");
+        ctx.insert("report", &view);
+        Ok((
+            Prepared::Template {
+                name: "report.html",
+                ctx,
+            },
+            search_doc,
+        ))
+    }
+}
+
+/// Renders every page of the site into memory (tests and small sites; the build streams
+/// pages to disk with [`SiteRender`] instead). Every report's problems are returned
+/// together, so that the author sees all of them.
+pub fn render_site(
+    lib: &Library,
+    checks: &[ReportChecks],
+    config: &Config,
+    registry: &Registry,
+    theme: &Theme,
+) -> Result<Vec<Page>, Error> {
+    let site = SiteRender::new(lib, checks, config, registry, theme);
+    let plan = site.plan();
+    let pages = std::sync::Mutex::new(Vec::with_capacity(plan.len()));
+    let keep = |p: &Planned, prepared: Prepared| {
+        let Some(content) = site.complete(prepared)? else {
+            return Ok(());
+        };
+        let content = site.finish(p, content);
+        if let Ok(mut v) = pages.lock() {
+            v.push(Page {
+                path: p.path.clone(),
+                content,
+            });
         }
-        None => search_docs,
+        Ok(())
     };
-    pages.push(crate::search::index(&search_docs));
-    let ctx = base("../", "search");
-    pages.push(Page {
-        path: "search/index.html".into(),
-        content: render(theme, config, "search.html", &ctx)?,
-    });
-
-    // Discovery: feed, sitemap (needs base_url), robots.txt.
-    pages.push(crate::feeds::atom(lib, config));
-    if let Some(sitemap) = crate::feeds::sitemap(&pages, config) {
-        pages.push(sitemap);
-    }
-    pages.push(crate::feeds::robots(config));
-
-    // Comparison pages and open data (CSV per report and year, the portal as JSON).
-    pages.extend(compared.pages_for(
-        &|name, root, kind, extra| {
-            let mut ctx = base(root, kind);
-            ctx.extend(extra);
-            render(theme, config, name, &ctx)
-        },
-        touched.as_ref().map(|(a, _)| a),
-        touched.as_ref().map(|(_, y)| y),
-    )?);
-    pages.extend(crate::opendata::files(lib, registry, &compared, config)?);
-
-    // The formats' JSON Schemas, for editors and for anyone reusing the data.
-    for schema in registry.all() {
-        pages.push(Page {
-            path: format!("schemas/{}.json", schema.id),
-            content: crate::schema_json::to_text(schema).into_bytes(),
-        });
-    }
-    pages.extend(theme.assets.iter().cloned());
+    site.render_reports(&plan, &keep)?;
+    plan.par_iter()
+        .filter(|p| !matches!(p.kind, PageKind::Report(_)))
+        .try_for_each(|p| keep(p, site.prepare(p)?))?;
+    let mut pages = pages.into_inner().unwrap_or_default();
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(pages)
 }
 
-fn render(theme: &Theme, config: &Config, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
+/// Renders a template. The page is not minified yet: see [`SiteRender::finish`].
+fn render(theme: &Theme, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
     let html = theme.tera.render(name, ctx).map_err(|e| theme.error(e))?;
-    if !config.minify {
-        return Ok(html.into_bytes());
-    }
+    Ok(html.into_bytes())
+}
+
+/// Minifies a rendered HTML page.
+fn minify(html: &[u8]) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
     cfg.keep_closing_tags = true;
     cfg.keep_html_and_head_opening_tags = true;
     cfg.minify_css = true;
-    Ok(minify_html::minify(html.as_bytes(), &cfg))
+    minify_html::minify(html, &cfg)
 }
 
 /// The report's metadata and every cell, for download: `{table: {row: {column: value}}}`.

@@ -6,8 +6,9 @@
 //! built-in formats are embedded in the binary; a portal may add its own in `schemas/`.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use crate::error::{Diagnostic, Error};
 use crate::yaml::Pos;
@@ -198,6 +199,19 @@ pub struct Block {
     pub stub_en: Option<String>,
     pub columns: Vec<Axis>,
     pub rows: Vec<Axis>,
+    /// Leaf rows and columns, derived once (schemas do not change after loading).
+    #[serde(skip)]
+    leaves: OnceLock<Leaves>,
+}
+
+/// A block's leaves and where each key sits.
+#[derive(Debug, Clone)]
+struct Leaves {
+    rows: Vec<LeafRow>,
+    columns: Vec<LeafCol>,
+    /// First position of each key.
+    row_index: HashMap<String, usize>,
+    column_index: HashMap<String, usize>,
 }
 
 /// A node of a row or column tree. Leaves have a key; inner nodes only group.
@@ -320,6 +334,20 @@ pub struct Rule {
     pub message: String,
     #[serde(default)]
     pub message_en: String,
+    /// Parsed terms and compiled patterns, derived once.
+    #[serde(skip)]
+    derived: OnceLock<RuleDerived>,
+}
+
+#[derive(Debug, Clone)]
+struct RuleDerived {
+    left: Vec<Term>,
+    right: Vec<Term>,
+    cross_year: bool,
+    /// `patterns` that compile, in order (one that does not is skipped).
+    regexes: Vec<regex::Regex>,
+    /// One matcher for all `allow` words; None when there are none.
+    allow: Option<regex::Regex>,
 }
 
 /// One term of a sum rule: `key`, `-key`, `previous.key`, `-previous.key`.
@@ -349,20 +377,67 @@ impl Term {
 }
 
 impl Rule {
+    fn derived(&self) -> &RuleDerived {
+        self.derived.get_or_init(|| {
+            let left: Vec<Term> = self.left.iter().map(|t| Term::parse(t)).collect();
+            let right: Vec<Term> = self.right.iter().map(|t| Term::parse(t)).collect();
+            let cross_year = left.iter().chain(&right).any(|t| t.previous);
+            let regexes = self
+                .patterns
+                .iter()
+                .filter_map(|p| regex::Regex::new(p).ok())
+                .collect();
+            let allow = (!self.allow.is_empty())
+                .then(|| {
+                    let words: Vec<String> = self.allow.iter().map(|w| regex::escape(w)).collect();
+                    regex::Regex::new(&words.join("|")).ok()
+                })
+                .flatten();
+            RuleDerived {
+                left,
+                right,
+                cross_year,
+                regexes,
+                allow,
+            }
+        })
+    }
+
     pub fn left_terms(&self) -> Vec<Term> {
-        self.left.iter().map(|t| Term::parse(t)).collect()
+        self.left_terms_ref().to_vec()
     }
 
     pub fn right_terms(&self) -> Vec<Term> {
-        self.right.iter().map(|t| Term::parse(t)).collect()
+        self.right_terms_ref().to_vec()
+    }
+
+    /// The parsed `left` terms, computed once.
+    pub fn left_terms_ref(&self) -> &[Term] {
+        &self.derived().left
+    }
+
+    /// The parsed `right` terms, computed once.
+    pub fn right_terms_ref(&self) -> &[Term] {
+        &self.derived().right
     }
 
     /// True when the rule compares with the agency's previous report.
     pub fn is_cross_year(&self) -> bool {
-        self.left_terms()
-            .iter()
-            .chain(&self.right_terms())
-            .any(|t| t.previous)
+        self.derived().cross_year
+    }
+
+    /// The rule's `patterns`, compiled once; patterns that do not compile are left out.
+    pub fn regexes(&self) -> &[regex::Regex] {
+        &self.derived().regexes
+    }
+
+    /// True when `text` contains one of the `allow` words.
+    pub fn allows(&self, text: &str) -> bool {
+        match &self.derived().allow {
+            Some(re) => re.is_match(text),
+            // An `allow` word that cannot be matched by a pattern: look for it plainly.
+            None => self.allow.iter().any(|w| text.contains(w.as_str())),
+        }
     }
 }
 
@@ -389,7 +464,56 @@ pub struct LeafRow {
 }
 
 impl Block {
+    fn leaves(&self) -> &Leaves {
+        self.leaves.get_or_init(|| {
+            let rows = self.walk_rows();
+            let columns = self.walk_columns();
+            let mut row_index = HashMap::new();
+            for (i, r) in rows.iter().enumerate() {
+                row_index.entry(r.key.clone()).or_insert(i);
+            }
+            let mut column_index = HashMap::new();
+            for (i, c) in columns.iter().enumerate() {
+                column_index.entry(c.key.clone()).or_insert(i);
+            }
+            Leaves {
+                rows,
+                columns,
+                row_index,
+                column_index,
+            }
+        })
+    }
+
+    /// The leaf rows, computed once per block.
+    pub fn leaf_rows_ref(&self) -> &[LeafRow] {
+        &self.leaves().rows
+    }
+
+    /// The leaf columns, computed once per block.
+    pub fn leaf_columns_ref(&self) -> &[LeafCol] {
+        &self.leaves().columns
+    }
+
+    /// Index of the first leaf row with this key.
+    pub fn row_position(&self, key: &str) -> Option<usize> {
+        self.leaves().row_index.get(key).copied()
+    }
+
+    /// Index of the first leaf column with this key.
+    pub fn column_position(&self, key: &str) -> Option<usize> {
+        self.leaves().column_index.get(key).copied()
+    }
+
     pub fn leaf_columns(&self) -> Vec<LeafCol> {
+        self.leaf_columns_ref().to_vec()
+    }
+
+    pub fn leaf_rows(&self) -> Vec<LeafRow> {
+        self.leaf_rows_ref().to_vec()
+    }
+
+    fn walk_columns(&self) -> Vec<LeafCol> {
         let mut out = Vec::new();
         fn walk(nodes: &[Axis], unit: Option<&String>, out: &mut Vec<LeafCol>) {
             for n in nodes {
@@ -412,7 +536,7 @@ impl Block {
         out
     }
 
-    pub fn leaf_rows(&self) -> Vec<LeafRow> {
+    fn walk_rows(&self) -> Vec<LeafRow> {
         let mut out = Vec::new();
         fn walk(nodes: &[Axis], path: &mut Vec<String>, out: &mut Vec<LeafRow>) {
             for n in nodes {
@@ -441,25 +565,20 @@ impl Table {
     /// key the rule names.
     pub fn rule_block(&self, rule: &Rule) -> Option<(usize, &Block)> {
         let per = rule.per?;
-        let terms: Vec<Term> = rule
-            .left_terms()
-            .into_iter()
-            .chain(rule.right_terms())
-            .collect();
+        let terms = rule.left_terms_ref().iter().chain(rule.right_terms_ref());
         self.blocks.iter().enumerate().find(|(_, b)| {
-            let names: Vec<String> = match per {
-                Per::Row => b.leaf_columns().into_iter().map(|c| c.key).collect(),
-                Per::Column => b.leaf_rows().into_iter().map(|r| r.key).collect(),
-            };
-            terms.iter().all(|t| names.contains(&t.key))
+            terms.clone().all(|t| match per {
+                Per::Row => b.column_position(&t.key).is_some(),
+                Per::Column => b.row_position(&t.key).is_some(),
+            })
         })
     }
 
     /// Finds the cell `row.column` in whichever block has it: (block, row index, column index).
     pub fn locate(&self, row: &str, column: &str) -> Option<(usize, usize, usize)> {
         self.blocks.iter().enumerate().find_map(|(bi, b)| {
-            let r = b.leaf_rows().iter().position(|x| x.key == row)?;
-            let c = b.leaf_columns().iter().position(|x| x.key == column)?;
+            let r = b.row_position(row)?;
+            let c = b.column_position(column)?;
             Some((bi, r, c))
         })
     }

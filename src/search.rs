@@ -131,6 +131,9 @@ fn base36(mut n: u64) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
+/// Where the index goes in the site.
+pub const INDEX_PATH: &str = "search/index.json";
+
 /// `search/index.json`: the documents and the token → postings map.
 pub fn index(docs: &[SearchDoc]) -> Page {
     // Posting = report index × 64 + section index (reports have far fewer than 64 sections).
@@ -178,7 +181,7 @@ pub fn index(docs: &[SearchDoc]) -> Page {
         .collect();
     let body = json!({"version": 1, "docs": docs, "tokens": encoded});
     Page {
-        path: "search/index.json".into(),
+        path: INDEX_PATH.into(),
         content: serde_json::to_vec(&body).unwrap_or_default(),
     }
 }

@@ -41,6 +41,8 @@ pub struct BuildSummary {
     pub pages: usize,
     pub output: PathBuf,
     pub seconds: f64,
+    /// What changed in the output folder.
+    pub written: write::Written,
     /// Check findings that do not stop publication.
     pub warnings: Vec<crate::error::Diagnostic>,
     /// Things the webmaster should know (e.g. no sitemap without base_url).
@@ -108,7 +110,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     let config = Config::load(root)?;
     let registry = Registry::load(&root.join("schemas"))?;
 
+    let timings = Timings::new(started);
     let library = load_library(root, &registry)?.map_err(Error::Diagnostics)?;
+    timings.stage("load and model");
     let total = library.reports.len();
     if let Some(p) = &opts.progress {
         p(Stage::Reading, total, total);
@@ -122,15 +126,60 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::Diagnostics(diagnostics));
     }
+    timings.stage("checks");
 
     let theme = Theme::load(root, &config)?;
-    let pages = render::render_site(&library, &checks, &config, &registry, &theme, &|done| {
-        if let Some(p) = &opts.progress {
-            p(Stage::Rendering, done, total);
-        }
-    })?;
     let output = opts.output.clone().unwrap_or_else(|| root.join("public"));
-    write::write_site(&output, &pages)?;
+    // Pages go to disk as they are rendered; the staging folder is swapped in only when
+    // every page succeeded (dropped on an error, it is removed).
+    let site = render::SiteRender::new(&library, &checks, &config, &registry, &theme);
+    let plan = site.plan();
+    let staging = write::Staging::begin(&output)?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let files = std::sync::atomic::AtomicUsize::new(0);
+    // A page's key: everything it is made from, and what makes pages (the theme, the
+    // settings that change output, this version of portalgen).
+    let site_key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        (theme.fingerprint, config.minify, env!("CARGO_PKG_VERSION")).hash(&mut h);
+        h.finish()
+    };
+    let sink = |p: &render::Planned, prepared: render::Prepared| {
+        if matches!(p.kind, render::PageKind::Report(_)) {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n.is_multiple_of(100)
+                && let Some(progress) = &opts.progress
+            {
+                progress(Stage::Rendering, n, total);
+            }
+        }
+        if matches!(prepared, render::Prepared::Missing) {
+            return Ok(());
+        }
+        files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let key = prepared.key() ^ site_key;
+        staging.put_keyed(&p.path, key, || {
+            timings.page(p.kind.name(), || {
+                Ok(site.complete(prepared)?.map(|bytes| site.finish(p, bytes)))
+            })
+        })
+    };
+    timings.stage("theme and plan");
+    site.render_reports(&plan, &sink)?;
+    timings.stage("report pages");
+    let mut rest: Vec<&render::Planned> = plan
+        .iter()
+        .filter(|p| !matches!(p.kind, render::PageKind::Report(_)))
+        .collect();
+    rest.sort_by_key(|p| !p.kind.is_long());
+    rest.par_iter()
+        .with_max_len(1)
+        .try_for_each(|p| sink(p, site.prepare(p)?))?;
+    timings.stage("other pages");
+    let written = staging.commit()?;
+    timings.stage("swap");
+    timings.print();
     let mut notes = Vec::new();
     if config.base_url.is_none() {
         notes.push(match Lang::from_tag(&config.language) {
@@ -142,12 +191,84 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     }
     Ok(BuildSummary {
         reports: library.reports.len(),
-        pages: pages.len(),
+        pages: files.into_inner(),
+        written,
         output,
         seconds: started.elapsed().as_secs_f64(),
         warnings: diagnostics,
         notes,
     })
+}
+
+/// Where a build's time goes, printed to stderr when `PORTALGEN_TIMINGS` is set: wall
+/// time per stage, and per kind of page the count, bytes and time spent rendering
+/// (summed over threads). The benchmark's README is written from it.
+struct Timings {
+    on: bool,
+    last: std::sync::Mutex<Instant>,
+    stages: std::sync::Mutex<Vec<(&'static str, f64)>>,
+    pages: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, usize, f64)>>,
+}
+
+impl Timings {
+    fn new(started: Instant) -> Timings {
+        Timings {
+            on: std::env::var_os("PORTALGEN_TIMINGS").is_some(),
+            last: std::sync::Mutex::new(started),
+            stages: Default::default(),
+            pages: Default::default(),
+        }
+    }
+
+    fn stage(&self, name: &'static str) {
+        if let (true, Ok(mut last), Ok(mut stages)) =
+            (self.on, self.last.lock(), self.stages.lock())
+        {
+            stages.push((name, last.elapsed().as_secs_f64() * 1000.0));
+            *last = Instant::now();
+        }
+    }
+
+    fn page(
+        &self,
+        kind: &'static str,
+        render: impl FnOnce() -> Result<Option<Vec<u8>>, Error>,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        if !self.on {
+            return render();
+        }
+        let t0 = Instant::now();
+        let out = render();
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        if let (Ok(Some(bytes)), Ok(mut pages)) = (&out, self.pages.lock()) {
+            let e = pages.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += bytes.len();
+            e.2 += ms;
+        }
+        out
+    }
+
+    fn print(&self) {
+        if !self.on {
+            return;
+        }
+        if let Ok(stages) = self.stages.lock() {
+            for (name, ms) in stages.iter() {
+                eprintln!("timing: {name:<16} {ms:>9.1} ms wall");
+            }
+        }
+        if let Ok(pages) = self.pages.lock() {
+            let mut rows: Vec<_> = pages.iter().collect();
+            rows.sort_by(|a, b| b.1.2.total_cmp(&a.1.2));
+            for (kind, (n, bytes, ms)) in rows {
+                eprintln!(
+                    "timing: {kind:<16} {ms:>9.1} ms cpu  {n:>6} files  {:>8.1} MB",
+                    *bytes as f64 / 1e6
+                );
+            }
+        }
+    }
 }
 
 /// Writes `<format>.json` JSON Schemas for every format the portal knows into `out`.

@@ -1,8 +1,10 @@
 //! Synthetic portals for benchmarks and scale tests: N reports of N/10 agencies over ten
 //! years, in the 2021 format, with realistic Chinese prose (headings, lists, 3 KB or so),
 //! every table cell filled so that every check passes, and a few deliberate warnings
-//! (late publication, a repeated sentence) so the warning paths are exercised too.
-//! Deterministic: the same N gives the same portal.
+//! (late publication, a repeated paragraph) so the warning paths are exercised too.
+//! Deterministic: the same N gives the same portal. [`generate`] returns a [`Summary`] of
+//! what it wrote, including the warnings it planted, so a test can tell them from real
+//! ones.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -186,6 +188,60 @@ const RESULT_ROWS: &[&str] = &[
     "r_other_other",
 ];
 
+/// What [`generate`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Every report, by agency then year.
+    pub reports: Vec<Generated>,
+    /// The warnings planted on purpose, by agency then year; `check` should find these and
+    /// nothing else.
+    pub planted: Vec<Planted>,
+}
+
+/// One generated report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// Relative to the portal's folder, `/`-separated: `content/2021/gov-0.md`.
+    pub file: String,
+    pub agency_id: String,
+    /// The agency's name, as in the registry and the front matter.
+    pub agency: String,
+    /// `government`, `township` or `department`.
+    pub kind: &'static str,
+    pub year: i32,
+}
+
+/// A warning planted on purpose.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Planted {
+    /// Relative to the portal's folder, `/`-separated, as `check` reports it.
+    pub file: String,
+    /// The rule expected to fire: `D-01` (late publication) or `TX-03` (repeated text).
+    pub rule: &'static str,
+    /// 1-based line where the warning points: the `published:` line, or the line of the
+    /// repeated paragraph (`TX-03` fires once for each of its sentences, all on that line).
+    pub line: usize,
+}
+
+/// Rule of a late publication.
+pub const LATE_RULE: &str = "D-01";
+/// Rule of a repeated sentence or paragraph.
+pub const REPEAT_RULE: &str = "TX-03";
+
+/// 1-based number of the line that the next write to `text` starts.
+fn next_line(text: &str) -> usize {
+    text.matches('\n').count() + 1
+}
+
+/// A report's text, with the lines of its planted warnings.
+struct Written {
+    text: String,
+    /// The `published:` line when the report is late.
+    late_line: Option<usize>,
+    /// The line of the repeated paragraph.
+    repeat_line: Option<usize>,
+}
+
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename the list
 fn report(
     rng: &mut Rng,
@@ -196,7 +252,7 @@ fn report(
     carry: &mut Carry,
     late: bool,
     repeat: bool,
-) -> String {
+) -> Written {
     let mut y = String::new();
     let deadline_month = if kind == "government" { 3 } else { 1 };
     let published = if late {
@@ -211,8 +267,10 @@ fn report(
     };
     let _ = writeln!(
         y,
-        "---\nformat: cn-2021\nagency: {name}\nagency_id: {id}\nagency_kind: {kind}\nyear: {year}\npublished: {published}"
+        "---\nformat: cn-2021\nagency: {name}\nagency_id: {id}\nagency_kind: {kind}\nyear: {year}"
     );
+    let late_line = late.then(|| next_line(&y));
+    let _ = writeln!(y, "published: {published}");
     // 二: the roll-forward of documents in force holds year to year.
     y.push_str("active_disclosure:\n");
     for (i, row) in ["regulations", "normative_documents"].iter().enumerate() {
@@ -335,6 +393,7 @@ fn report(
     }
     let last = paragraph(rng, year, &mut seen, 3);
     let _ = writeln!(y, "\n{last}\n");
+    let repeat_line = repeat.then(|| next_line(&y));
     if repeat {
         let _ = writeln!(y, "{last}\n");
     }
@@ -342,12 +401,16 @@ fn report(
         y,
         "## 六、其他需要报告的事项\n\n本年度未收取信息处理费。\n\n{name}\n"
     );
-    y
+    Written {
+        text: y,
+        late_line,
+        repeat_line,
+    }
 }
 
 /// Writes a portal of `n` reports (rounded up to a multiple of ten) into `dir`, which
-/// must not exist yet. Returns the number of reports written.
-pub fn generate(dir: &Path, n: usize) -> Result<usize, Error> {
+/// must not exist yet. Returns what it wrote: the reports and the planted warnings.
+pub fn generate(dir: &Path, n: usize) -> Result<Summary, Error> {
     if dir.exists() {
         return Err(Error::Usage(format!(
             "{} already exists; choose a new folder",
@@ -368,6 +431,10 @@ pub fn generate(dir: &Path, n: usize) -> Result<usize, Error> {
     .map_err(|e| Error::io(&settings, e))?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut registry = String::new();
+    let mut summary = Summary {
+        reports: Vec::with_capacity(agencies * 10),
+        planted: Vec::new(),
+    };
     for a in 0..agencies {
         let place = PLACES[a % PLACES.len()];
         let (id, name, kind) = match a % 12 {
@@ -393,14 +460,124 @@ pub fn generate(dir: &Path, n: usize) -> Result<usize, Error> {
             let year = FIRST_YEAR + k;
             let late = (a * 10 + k as usize) % 50 == 7;
             let repeat = (a * 10 + k as usize) % 100 == 3;
-            let text = report(&mut rng, &id, &name, kind, year, &mut carry, late, repeat);
+            let written = report(&mut rng, &id, &name, kind, year, &mut carry, late, repeat);
             let folder = content.join(year.to_string());
             std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
             let path = folder.join(format!("{id}.md"));
-            std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+            std::fs::write(&path, &written.text).map_err(|e| Error::io(&path, e))?;
+            let file = format!("content/{year}/{id}.md");
+            for (line, rule) in [
+                (written.late_line, LATE_RULE),
+                (written.repeat_line, REPEAT_RULE),
+            ] {
+                if let Some(line) = line {
+                    summary.planted.push(Planted {
+                        file: file.clone(),
+                        rule,
+                        line,
+                    });
+                }
+            }
+            summary.reports.push(Generated {
+                file,
+                agency_id: id.clone(),
+                agency: name.clone(),
+                kind,
+                year,
+            });
         }
     }
     let reg = content.join("agencies.yaml");
     std::fs::write(&reg, registry).map_err(|e| Error::io(&reg, e))?;
-    Ok(agencies * 10)
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file under `dir`, relative, with its bytes.
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(|e| e.expect("walk"))
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(dir).expect("under dir");
+                (
+                    rel.to_string_lossy().replace('\\', "/"),
+                    std::fs::read(e.path()).expect("read"),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_same_size_gives_the_same_portal() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        let sa = generate(&a, 30).expect("generate a");
+        let sb = generate(&b, 30).expect("generate b");
+        assert_eq!(sa, sb);
+        let (fa, fb) = (files(&a), files(&b));
+        assert_eq!(fa.len(), 30 + 2, "30 reports, agencies.yaml, portal.yaml");
+        assert!(fa == fb, "two portals of the same size differ");
+    }
+
+    #[test]
+    fn an_existing_folder_is_refused() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        assert!(matches!(generate(tmp.path(), 10), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn the_summary_lists_what_was_written() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("p");
+        let summary = generate(&dir, 195).expect("generate");
+        // Rounded up to whole agencies of ten years.
+        assert_eq!(summary.reports.len(), 200);
+        let on_disk: Vec<String> = files(&dir.join("content"))
+            .into_iter()
+            .map(|(rel, _)| format!("content/{rel}"))
+            .filter(|rel| rel.ends_with(".md"))
+            .collect();
+        let mut listed: Vec<String> = summary.reports.iter().map(|r| r.file.clone()).collect();
+        listed.sort();
+        assert_eq!(listed, on_disk);
+        for r in &summary.reports {
+            let text = std::fs::read_to_string(dir.join(&r.file)).expect("read report");
+            assert!(
+                text.contains(&format!("\nagency: {}\n", r.agency)),
+                "{}",
+                r.file
+            );
+            assert!(text.contains(&format!("\nagency_id: {}\n", r.agency_id)));
+            assert!(text.contains(&format!("\nagency_kind: {}\n", r.kind)));
+            assert!(text.contains(&format!("\nyear: {}\n", r.year)));
+            assert_eq!(r.file, format!("content/{}/{}.md", r.year, r.agency_id));
+        }
+        // Every 50th report is late and every 100th repeats a paragraph.
+        let count = |rule| summary.planted.iter().filter(|p| p.rule == rule).count();
+        assert_eq!((count(LATE_RULE), count(REPEAT_RULE)), (4, 2));
+        for p in &summary.planted {
+            let text = std::fs::read_to_string(dir.join(&p.file)).expect("read report");
+            let lines: Vec<&str> = text.lines().collect();
+            let line = lines[p.line - 1];
+            match p.rule {
+                LATE_RULE => {
+                    let year: i32 = p.file[8..12].parse().expect("year in path");
+                    let month = format!("published: {}-04-", year + 1);
+                    assert!(line.starts_with(&month), "{}:{}: {line}", p.file, p.line);
+                }
+                _ => {
+                    assert!(line.len() > 60, "{}:{}: {line}", p.file, p.line);
+                    let earlier = lines[..p.line - 1].iter().filter(|l| **l == line).count();
+                    assert_eq!(earlier, 1, "{}:{} repeats an earlier line", p.file, p.line);
+                }
+            }
+        }
+    }
 }

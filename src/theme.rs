@@ -31,6 +31,10 @@ pub struct Theme {
     pub origins: BTreeMap<String, String>,
     /// The theme's words in the portal's language (templates use them through `t()`).
     pub words: Arc<crate::i18n::Translations>,
+    /// A hash of everything above (every template and static file, the words, the
+    /// settings): a page rendered with the same context by a theme with the same
+    /// fingerprint is the same page.
+    pub fingerprint: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -245,6 +249,19 @@ impl Theme {
             settings.insert(key.clone(), value.clone());
         }
 
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            for (rel, file) in &files {
+                rel.hash(&mut h);
+                file.content.hash(&mut h);
+            }
+            format!("{words:?}").hash(&mut h);
+            serde_json::to_string(&settings)
+                .unwrap_or_default()
+                .hash(&mut h);
+            h.finish()
+        };
         let mut sources = Vec::new();
         let mut assets = Vec::new();
         let mut origins = BTreeMap::new();
@@ -282,6 +299,7 @@ impl Theme {
             settings,
             origins,
             words,
+            fingerprint,
         })
     }
 

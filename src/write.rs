@@ -1,12 +1,23 @@
-//! Write stage: put the rendered site on disk atomically.
+//! Write stage: put the rendered site on disk, all or nothing.
 //!
-//! The site is written into a temporary folder next to the output and swapped in at the
-//! end, so a failed build leaves the previous output untouched and a web server never
-//! serves half a site. A folder that portalgen did not write is never replaced: the
-//! output carries a marker file, and an existing folder without it is refused.
+//! Pages are staged as they are rendered, and reach the output only when every page has
+//! succeeded, so a failed build leaves the previous output untouched. Into a new (or
+//! empty) output folder the whole staging folder is renamed at once. Over a previous
+//! build, only the files whose bytes changed are staged and then renamed into place one
+//! by one (each rename is atomic, as with rsync's `--delay-updates`), and files the build
+//! no longer makes are removed: a rebuild that changes one report rewrites a few files,
+//! not tens of thousands, and a static host's caches stay valid. The marker file keeps,
+//! for each file, a key given by the render stage (a hash of everything the page is made
+//! from: its template's context and the theme) and the file's size and time: a page whose
+//! key did not change is neither rendered, minified nor compared again. A folder that portalgen
+//! did not write is never touched: the output carries a marker file, and an existing
+//! folder without it is refused.
 
+use std::collections::HashMap;
 use std::fs;
+use std::hash::Hasher;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -16,87 +27,345 @@ use crate::render::Page;
 /// Name of the file that marks a folder as portalgen's output.
 pub const MARKER: &str = ".portalgen-output";
 
-/// Writes `pages` to `output`, replacing what a previous build left there.
-pub fn write_site(output: &Path, pages: &[Page]) -> Result<(), Error> {
-    let name = output
-        .file_name()
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "错误：输出目录 {} 无效\nerror: invalid output folder {}",
-                output.display(),
-                output.display()
-            ))
-        })?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    if output.exists() {
-        let is_ours = output.join(MARKER).is_file();
-        let is_empty = output.is_dir()
-            && fs::read_dir(output)
-                .map(|mut d| d.next().is_none())
-                .unwrap_or(false);
-        if !is_ours && !is_empty {
-            return Err(Error::Usage(format!(
-                "错误：输出目录 {0} 已存在，但不是 portalgen 生成的（缺少 {1}），为免覆盖其中的文件，构建已停止。\n  = 帮助：换一个 --output 目录，或确认后手动删除 {0}\nerror: {0} exists and was not written by portalgen (no {1}); refusing to replace it. Choose another --output or remove it yourself.",
-                output.display(),
-                MARKER
-            )));
-        }
-    }
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
-    let old = parent.join(format!(".{name}.old-{pid}"));
-    let _ = fs::remove_dir_all(&tmp);
-    if let Err(e) = write_tree(&tmp, pages) {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if output.exists() {
-        fs::rename(output, &old).map_err(|e| {
-            let _ = fs::remove_dir_all(&tmp);
-            Error::io(output, e)
-        })?;
-    }
-    if let Err(e) = fs::rename(&tmp, output) {
-        // Put the previous site back rather than leave nothing.
-        if old.exists() {
-            let _ = fs::rename(&old, output);
-        }
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(Error::io(output, e));
-    }
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
-    Ok(())
+const MARKER_TEXT: &str = "This folder is written by portalgen and replaced on every build.\n";
+
+/// The manifest's first line after the text; a manifest from another version is ignored.
+const MANIFEST_HEADER: &str = concat!("portalgen-manifest 1 ", env!("CARGO_PKG_VERSION"));
+
+/// What the manifest knows of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    /// Hash of the bytes before the last step ([`Staging::put_with`]'s `source`).
+    source: u64,
+    len: u64,
+    /// Modification time in nanoseconds since the epoch.
+    mtime: u128,
 }
 
-fn write_tree(dir: &Path, pages: &[Page]) -> Result<(), Error> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut dirs: Vec<PathBuf> = pages
-        .iter()
-        .filter_map(|p| dir.join(&p.path).parent().map(Path::to_owned))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    for d in &dirs {
-        fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+fn hash(bytes: &[u8]) -> u64 {
+    // `DefaultHasher::new()` has fixed keys: the same bytes give the same hash in every
+    // run (a Rust release that changed the algorithm would only cost one full comparison).
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(bytes);
+    h.finish()
+}
+
+fn stat(path: &Path) -> Option<(u64, u128)> {
+    let m = fs::metadata(path).ok()?;
+    let mtime = m
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((m.len(), mtime))
+}
+
+fn read_manifest(output: &Path) -> HashMap<String, Entry> {
+    let Ok(text) = fs::read_to_string(output.join(MARKER)) else {
+        return HashMap::new();
+    };
+    let mut lines = text.lines().skip_while(|l| *l != MANIFEST_HEADER);
+    if lines.next().is_none() {
+        return HashMap::new();
     }
-    pages.par_iter().try_for_each(|p| {
-        let path = dir.join(&p.path);
-        fs::write(&path, &p.content).map_err(|e| Error::io(&path, e))
-    })?;
-    let marker = dir.join(MARKER);
-    fs::write(
-        &marker,
-        "This folder is written by portalgen and replaced on every build.\n",
-    )
-    .map_err(|e| Error::io(&marker, e))
+    lines
+        .filter_map(|l| {
+            let mut f = l.splitn(4, '\t');
+            let source = u64::from_str_radix(f.next()?, 16).ok()?;
+            let len = f.next()?.parse().ok()?;
+            let mtime = f.next()?.parse().ok()?;
+            Some((f.next()?.to_owned(), Entry { source, len, mtime }))
+        })
+        .collect()
+}
+
+fn manifest_text(entries: &HashMap<String, Entry>) -> String {
+    use std::fmt::Write as _;
+    let mut paths: Vec<&String> = entries.keys().collect();
+    paths.sort();
+    let mut out = String::with_capacity(MARKER_TEXT.len() + entries.len() * 80);
+    out.push_str(MARKER_TEXT);
+    out.push_str(MANIFEST_HEADER);
+    out.push('\n');
+    for p in paths {
+        let e = entries[p];
+        let _ = writeln!(out, "{:016x}\t{}\t{}\t{p}", e.source, e.len, e.mtime);
+    }
+    out
+}
+
+/// Writes `pages` to `output`, replacing what a previous build left there.
+pub fn write_site(output: &Path, pages: &[Page]) -> Result<(), Error> {
+    let staging = Staging::begin(output)?;
+    pages
+        .par_iter()
+        .try_for_each(|p| staging.put(&p.path, &p.content))?;
+    staging.commit().map(|_| ())
+}
+
+/// What a commit changed in the output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Files written because they are new or their bytes changed.
+    pub changed: usize,
+    /// Files left as they were, byte for byte the same.
+    pub unchanged: usize,
+    /// Files of the previous build that this one no longer makes.
+    pub removed: usize,
+}
+
+/// A site being written (see the module's documentation). Pages are put as they are
+/// rendered, from any thread, so the site is never held in memory whole. Dropped without
+/// a [`Staging::commit`] (an error, a panic), the staging folder is removed and the
+/// output stays as it was.
+pub struct Staging {
+    output: PathBuf,
+    tmp: PathBuf,
+    /// Whether a previous build is updated in place (else the staging folder becomes it).
+    update: bool,
+    /// The previous build's files, from its marker.
+    previous: HashMap<String, Entry>,
+    /// Every file of the new site, by path.
+    produced: Mutex<HashMap<String, Entry>>,
+    /// Files staged because they differ from the output's.
+    changed: Mutex<Vec<String>>,
+    committed: bool,
+}
+
+impl Staging {
+    /// Checks that `output` may be written and opens an empty staging folder beside it.
+    pub fn begin(output: &Path) -> Result<Staging, Error> {
+        let name = output
+            .file_name()
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "错误：输出目录 {} 无效\nerror: invalid output folder {}",
+                    output.display(),
+                    output.display()
+                ))
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let parent = match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let mut update = false;
+        if output.exists() {
+            let is_ours = output.join(MARKER).is_file();
+            let is_empty = output.is_dir()
+                && fs::read_dir(output)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false);
+            if !is_ours && !is_empty {
+                return Err(Error::Usage(format!(
+                    "错误：输出目录 {0} 已存在，但不是 portalgen 生成的（缺少 {1}），为免覆盖其中的文件，构建已停止。\n  = 帮助：换一个 --output 目录，或确认后手动删除 {0}\nerror: {0} exists and was not written by portalgen (no {1}); refusing to replace it. Choose another --output or remove it yourself.",
+                    output.display(),
+                    MARKER
+                )));
+            }
+            update = is_ours;
+        }
+        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(Staging {
+            output: output.to_owned(),
+            tmp,
+            update,
+            previous: if update {
+                read_manifest(output)
+            } else {
+                HashMap::new()
+            },
+            produced: Mutex::new(HashMap::new()),
+            changed: Mutex::new(Vec::new()),
+            committed: false,
+        })
+    }
+
+    /// Puts one file of the site (`path` relative to its top). Safe to call from many
+    /// threads; folders are made on first use.
+    pub fn put(&self, path: &str, content: &[u8]) -> Result<(), Error> {
+        self.put_with(path, content.to_vec(), |bytes| bytes)
+    }
+
+    /// Puts one file made from `source` by `finish` (e.g. minifying). When the previous
+    /// build made this file from the same source and the file is as it left it, `finish`
+    /// is not called and nothing is written.
+    pub fn put_with(
+        &self,
+        path: &str,
+        source: Vec<u8>,
+        finish: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    ) -> Result<(), Error> {
+        self.put_keyed(path, hash(&source), || Ok(Some(finish(source))))
+    }
+
+    /// Puts one file that `make` makes, known by `key`: a hash of everything it is made
+    /// from. When the previous build made this file with the same key and the file is as
+    /// it left it, `make` is not called and nothing is written. `make` may find that
+    /// there is no file to put (`None`).
+    pub fn put_keyed(
+        &self,
+        path: &str,
+        key: u64,
+        make: impl FnOnce() -> Result<Option<Vec<u8>>, Error>,
+    ) -> Result<(), Error> {
+        let target = self.output.join(path);
+        if self.update
+            && let Some(old) = self.previous.get(path)
+            && old.source == key
+            && stat(&target) == Some((old.len, old.mtime))
+        {
+            self.produced(path, *old);
+            return Ok(());
+        }
+        let Some(content) = make()? else {
+            return Ok(());
+        };
+        if self.update && same_bytes(&target, &content) {
+            if let Some((len, mtime)) = stat(&target) {
+                self.produced(
+                    path,
+                    Entry {
+                        source: key,
+                        len,
+                        mtime,
+                    },
+                );
+            }
+            return Ok(());
+        }
+        let staged = self.tmp.join(path);
+        write_file(&staged, &content)?;
+        // A rename keeps the time, so the staged file's is the one the output will have.
+        let (len, mtime) = stat(&staged).unwrap_or((content.len() as u64, 0));
+        self.produced(
+            path,
+            Entry {
+                source: key,
+                len,
+                mtime,
+            },
+        );
+        if self.update
+            && let Ok(mut c) = self.changed.lock()
+        {
+            c.push(path.to_owned());
+        }
+        Ok(())
+    }
+
+    fn produced(&self, path: &str, entry: Entry) {
+        if let Ok(mut p) = self.produced.lock() {
+            p.insert(path.to_owned(), entry);
+        }
+    }
+
+    /// Makes the staged site the output: renames the staging folder into place, or, over
+    /// a previous build, moves the changed files in and removes the files no longer made.
+    pub fn commit(mut self) -> Result<Written, Error> {
+        let produced = std::mem::take(self.produced.get_mut().unwrap_or_else(|e| e.into_inner()));
+        let mut written = Written {
+            changed: produced.len(),
+            ..Written::default()
+        };
+        let manifest = manifest_text(&produced);
+        if !self.update {
+            write_file(&self.tmp.join(MARKER), manifest.as_bytes())?;
+            if self.output.exists() {
+                // An empty folder (checked in `begin`): make way for the new site.
+                fs::remove_dir(&self.output).map_err(|e| Error::io(&self.output, e))?;
+            }
+            fs::rename(&self.tmp, &self.output).map_err(|e| Error::io(&self.output, e))?;
+            self.committed = true;
+            return Ok(written);
+        }
+        let changed = std::mem::take(self.changed.get_mut().unwrap_or_else(|e| e.into_inner()));
+        written.changed = changed.len();
+        written.unchanged = produced.len() - changed.len();
+        for path in &changed {
+            let (from, to) = (self.tmp.join(path), self.output.join(path));
+            if let Err(e) = fs::rename(&from, &to) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(Error::io(&to, e));
+                }
+                if let Some(dir) = to.parent() {
+                    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
+            }
+        }
+        // What the previous build made and this one does not; then the folders left empty.
+        let mut dirs = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.output)
+            .min_depth(1)
+            .into_iter()
+            .flatten()
+        {
+            let Ok(rel) = entry.path().strip_prefix(&self.output) else {
+                continue;
+            };
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            if entry.file_type().is_dir() {
+                dirs.push(entry.into_path());
+            } else if rel != MARKER && !produced.contains_key(&rel) {
+                fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+                written.removed += 1;
+            }
+        }
+        for dir in dirs.iter().rev() {
+            // Fails, as it should, for every folder that still holds files.
+            let _ = fs::remove_dir(dir);
+        }
+        let marker = self.output.join(MARKER);
+        if !same_bytes(&marker, manifest.as_bytes()) {
+            let staged = self.tmp.join(MARKER);
+            write_file(&staged, manifest.as_bytes())?;
+            fs::rename(&staged, &marker).map_err(|e| Error::io(&marker, e))?;
+        }
+        self.committed = true;
+        let _ = fs::remove_dir_all(&self.tmp);
+        Ok(written)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// Writes a file, making its folder on first use.
+fn write_file(full: &Path, content: &[u8]) -> Result<(), Error> {
+    match fs::write(full, content) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = full.parent() {
+                fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            fs::write(full, content).map_err(|e| Error::io(full, e))
+        }
+        Err(e) => Err(Error::io(full, e)),
+    }
+}
+
+/// Whether the file at `path` holds exactly `content` (a missing file does not).
+fn same_bytes(path: &Path, content: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = fs::File::open(path) else {
+        return false;
+    };
+    if f.metadata().map(|m| m.len()).ok() != Some(content.len() as u64) {
+        return false;
+    }
+    let mut old = Vec::with_capacity(content.len());
+    f.read_to_end(&mut old).is_ok() && old == content
 }
 
 #[cfg(test)]
@@ -139,5 +408,26 @@ mod tests {
             fs::read_to_string(out.join("mine.txt")).expect("read"),
             "keep"
         );
+    }
+
+    #[test]
+    fn a_staging_dropped_without_commit_leaves_the_previous_site() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("public");
+        write_site(&out, &[page("index.html", "old")]).expect("first");
+        {
+            let staging = Staging::begin(&out).expect("begin");
+            staging.put("a/b/index.html", b"new").expect("put");
+            staging.put("index.html", b"new").expect("put");
+        }
+        assert_eq!(
+            fs::read_to_string(out.join("index.html")).expect("read"),
+            "old"
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("e").file_name())
+            .collect();
+        assert_eq!(names, ["public"]);
     }
 }

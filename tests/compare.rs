@@ -4,8 +4,9 @@
 //! matter and each format's schema file are parsed independently (serde_saphyr into
 //! serde_json values), totals the author left out are filled from the schema's `fills`
 //! rules, and figures, rates and comparability are read from the schema's `figures`,
-//! `rates` and `comparable`. The pages are then read back (their cells carry `data-*`
-//! attributes with the numbers they show) and must agree, number for number.
+//! `rates` and `comparable`. The pages are then read back as a reader gets them: each data
+//! cell's text, and what its header cells say (through `headers`, or the column and row it
+//! is in), must agree with the source, number for number.
 
 mod common;
 
@@ -13,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{Portal, Tag, repo_root, report_files, tags, text_after};
+use common::{Portal, Tag, repo_root, report_files, tags};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -480,6 +481,53 @@ fn attr<'a>(t: &'a Tag, name: &str) -> Option<&'a str> {
     t.attr(name)
 }
 
+/// The markup inside an element: from the end of its start tag to its closing tag (the
+/// cells read here hold no nested element of their own name).
+fn inner<'a>(html: &'a str, t: &Tag) -> &'a str {
+    let rest = &html[t.end..];
+    &rest[..rest.find(&format!("</{}", t.name)).unwrap_or(rest.len())]
+}
+
+/// Text of markup, tags removed, entities decoded, trimmed; with `hidden`, the visually
+/// hidden words too (what a screen reader reads), else only what is seen.
+fn text_of(markup: &str, hidden: bool) -> String {
+    let mut out = String::new();
+    let mut rest = markup;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('>').map_or(rest.len(), |e| i + e + 1);
+        let tag = &rest[i..end];
+        rest = &rest[end..];
+        if !hidden && tag.contains("visually-hidden") {
+            rest = &rest[rest.find("</span>").map_or(rest.len(), |e| e + 7)..];
+        }
+    }
+    out.push_str(rest);
+    common::decode_entities(&out).trim().to_owned()
+}
+
+/// Every header cell of a page: id → its visible text.
+fn header_texts(html: &str) -> BTreeMap<String, String> {
+    tags(html)
+        .iter()
+        .filter(|t| t.name == "th")
+        .filter_map(|t| Some((attr(t, "id")?.to_owned(), text_of(inner(html, t), false))))
+        .collect()
+}
+
+/// The texts of the header cells a data cell names in `headers`; every one must exist.
+fn headers_of(cell: &Tag, heads: &BTreeMap<String, String>, what: &str) -> Vec<String> {
+    let list = attr(cell, "headers").unwrap_or_else(|| panic!("{what}: a cell without headers"));
+    list.split_whitespace()
+        .map(|id| {
+            heads
+                .get(id)
+                .unwrap_or_else(|| panic!("{what}: headers names {id}, which is no header cell"))
+                .clone()
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -573,22 +621,13 @@ fn every_agency_and_year_has_its_comparison_pages() {
             );
             continue;
         }
-        // One page per main figure, linked from the column headers.
-        let mains: BTreeSet<String> = numeric
-            .iter()
-            .flat_map(|s| site.fmt(s).figures())
-            .filter(|f| f["main"] == true)
-            .map(|f| f["key"].as_str().expect("key").replace('_', "-"))
-            .collect();
-        assert!(!mains.is_empty());
-        for m in mains {
-            let by = format!("years/{year}/compare/by-{m}/index.html");
-            assert!(site.out.join(&by).is_file(), "{by}");
-            assert!(
-                page.contains(&format!("by-{m}/index.html")),
-                "{rel} links to {by}"
-            );
-        }
+        // One page per year, without pages per order.
+        assert!(
+            !site
+                .out
+                .join(format!("years/{year}/compare/by-new-received"))
+                .exists()
+        );
     }
     assert!(site.page("index.html").contains("data/portal.json"));
 }
@@ -599,16 +638,9 @@ fn agency_pages_show_figures_changes_and_rates_from_the_source() {
     let mut checked = (0, 0, 0, 0);
     for (id, reports) in site.agencies() {
         let html = site.page(&format!("agencies/{id}/index.html"));
-        let cells: Vec<Tag> = tags(&html)
-            .into_iter()
-            .filter(|t| t.name == "td" && attr(t, "data-kind").is_some())
-            .collect();
+        let cells = history_cells(&html);
         let find = |key: &str, year: i32, kind: &str| -> Option<&Tag> {
-            cells.iter().find(|t| {
-                attr(t, "data-figure") == Some(key)
-                    && attr(t, "data-year") == Some(year.to_string().as_str())
-                    && attr(t, "data-kind") == Some(kind)
-            })
+            cells.get(&(key.to_owned(), year, kind.to_owned()))
         };
         for s in reports.iter().filter(|s| s.numeric(site.fmt(s))) {
             let fmt = site.fmt(s);
@@ -619,14 +651,9 @@ fn agency_pages_show_figures_changes_and_rates_from_the_source() {
                 let cell = find(key, s.year, "value")
                     .unwrap_or_else(|| panic!("{id} {} {key}: no value cell", s.year));
                 assert_eq!(
-                    attr(cell, "data-value").map(units_of),
+                    shown_value(&html, cell).as_deref().map(units_of),
                     Some(want),
                     "{id} {} {key}",
-                    s.year
-                );
-                assert!(
-                    text_after(&html, cell).starts_with(attr(cell, "data-value").unwrap_or("?")),
-                    "{id} {} {key}: the cell shows its number",
                     s.year
                 );
                 checked.0 += 1;
@@ -636,13 +663,13 @@ fn agency_pages_show_figures_changes_and_rates_from_the_source() {
                         let before = p.figure(site.fmt(p), key).expect("previous figure");
                         let d = want - before;
                         assert_eq!(
-                            attr(change, "data-diff"),
-                            Some(signed_units(d).as_str()),
+                            shown_diff(&html, change),
+                            Some(signed_units(d)),
                             "{id} {} {key}: change",
                             s.year
                         );
                         assert_eq!(
-                            attr(change, "data-pct").map(str::to_owned),
+                            shown_pct(&html, change),
                             pct(d, before).map(with_sign_pct),
                             "{id} {} {key}: change in percent",
                             s.year
@@ -650,27 +677,22 @@ fn agency_pages_show_figures_changes_and_rates_from_the_source() {
                         checked.1 += 1;
                     }
                     Some(p) if site.fmt(p).figure(key).is_some() => {
-                        assert_eq!(attr(change, "data-diff"), None);
+                        assert_eq!(shown_diff(&html, change), None);
                         assert!(
-                            text_after(&html, change).starts_with("不可比"),
+                            text_of(inner(&html, change), false).starts_with("不可比"),
                             "{id} {} {key}: formats differ, so 不可比",
                             s.year
                         );
                         checked.3 += 1;
                     }
-                    _ => assert_eq!(attr(change, "data-diff"), None, "{id} {} {key}", s.year),
+                    _ => assert_eq!(shown_diff(&html, change), None, "{id} {} {key}", s.year),
                 }
             }
             for r in fmt.rates() {
                 let key = r["key"].as_str().expect("key");
                 let (n, d) = s.rate(fmt, key).expect("rate computes");
                 let cell = find(key, s.year, "value").expect("rate cell");
-                assert_eq!(
-                    attr(cell, "data-value").map(str::to_owned),
-                    pct(n, d),
-                    "{id} {} {key}",
-                    s.year
-                );
+                assert_eq!(shown_value(&html, cell), pct(n, d), "{id} {} {key}", s.year);
                 let change = find(key, s.year, "change").expect("rate change cell");
                 match (prev, pct(n, d)) {
                     (Some(p), Some(now)) if rate_comparable(site.fmt(p), fmt, key) => {
@@ -678,13 +700,16 @@ fn agency_pages_show_figures_changes_and_rates_from_the_source() {
                         let want = pct(pn, pd)
                             .map(|before| with_sign_tenths(tenths(&now) - tenths(&before)));
                         assert_eq!(
-                            attr(change, "data-diff").map(str::to_owned),
+                            shown_diff(&html, change),
                             want,
                             "{id} {} {key}: change in points",
                             s.year
                         );
+                        if want.is_some() {
+                            assert!(text_of(inner(&html, change), false).contains("个百分点"));
+                        }
                     }
-                    _ => assert_eq!(attr(change, "data-diff"), None),
+                    _ => assert_eq!(shown_diff(&html, change), None),
                 }
                 checked.2 += 1;
             }
@@ -699,14 +724,90 @@ fn agency_pages_show_figures_changes_and_rates_from_the_source() {
     assert!(gov.contains("结果纠正 ÷ 已审结（总计 − 尚未审结）"));
 }
 
-/// The cells of the compare tables of a pair page, by table key, in page order.
-fn compare_cells(html: &str) -> BTreeMap<String, Vec<(String, String, String)>> {
-    let all = tags(html);
+/// The value and change cells of an agency page's history tables, by (figure, year, `value`
+/// or `change`): the figure from the row, the year and the kind from what the cell's
+/// header cells say.
+fn history_cells(html: &str) -> BTreeMap<(String, i32, String), Tag> {
+    let heads = header_texts(html);
+    let mut out = BTreeMap::new();
+    let mut in_history = false;
+    let mut figure: Option<String> = None;
+    for t in tags(html) {
+        match t.name.as_str() {
+            "table" => in_history = t.has_class("history-table"),
+            "tr" => figure = attr(&t, "data-figure").map(str::to_owned),
+            "td" if in_history => {
+                let key = figure.clone().expect("a history row names its figure");
+                let said = headers_of(&t, &heads, &key);
+                assert_eq!(said.len(), 3, "{key}: row, year and kind: {said:?}");
+                let year: i32 = said[1]
+                    .trim_end_matches('年')
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{key}: a year header: {said:?}"));
+                let kind = match said[2].as_str() {
+                    "数值" => "value",
+                    "较上年" => "change",
+                    other => panic!("{key}: {other}"),
+                };
+                let prev = out.insert((key.clone(), year, kind.to_owned()), t);
+                assert!(prev.is_none(), "{key} {year} {kind}: one cell");
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The number a value cell shows (without `%`); None for a dash.
+fn shown_value(html: &str, cell: &Tag) -> Option<String> {
+    let text = text_of(inner(html, cell), false);
+    let text = text.trim_end_matches('%');
+    (!text.starts_with('—')).then(|| text.to_owned())
+}
+
+/// The signed difference a change cell shows; None when it shows none. Its class says the
+/// same direction as its sign.
+fn shown_diff(html: &str, cell: &Tag) -> Option<String> {
+    let markup = inner(html, cell);
+    let before_pct = &markup[..markup.find("<small").unwrap_or(markup.len())];
+    let text = text_of(before_pct, false);
+    let diff = text.split_whitespace().next()?.to_owned();
+    if !diff.starts_with(['+', '-', '0']) {
+        return None;
+    }
+    let dir = if diff.starts_with('+') {
+        "up"
+    } else if diff.starts_with('-') {
+        "down"
+    } else {
+        "same"
+    };
+    assert!(cell.has_class(dir), "a change of {diff} is marked {dir}");
+    Some(diff)
+}
+
+/// The change in percent a change cell shows in brackets (`+86.8`).
+fn shown_pct(html: &str, cell: &Tag) -> Option<String> {
+    let markup = inner(html, cell);
+    let small = &markup[markup.find("<small")?..];
+    let text = text_of(&small[..small.find("</small>")?], false);
+    Some(text.trim_matches(['（', '）', '%']).to_owned())
+}
+
+/// The cells of the compare tables of a pair page of years `y1` and `y2`, by table key, in
+/// page order: (first year's value, second year's, difference). Each official cell is three
+/// table cells, whose header cells say `{y1}年`, `{y2}年` and `变化` after the official
+/// headers; the difference's class says its direction.
+fn compare_cells(html: &str, y1: i32, y2: i32) -> BTreeMap<String, Vec<(String, String, String)>> {
+    let heads = header_texts(html);
+    let want = [format!("{y1}年"), format!("{y2}年"), "变化".to_owned()];
     let mut out: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
     let mut table = None;
-    for t in &all {
+    let mut official: Option<Vec<String>> = None;
+    let mut three: Vec<String> = Vec::new();
+    for t in tags(html) {
         if t.name == "table" && t.has_class("compare-table") {
-            let id = attr(t, "id").expect("table id");
+            let id = attr(&t, "id").expect("table id");
             // t-review-litigation-b0 → review_litigation
             let key = id
                 .trim_start_matches("t-")
@@ -718,18 +819,35 @@ fn compare_cells(html: &str) -> BTreeMap<String, Vec<(String, String, String)>> 
             table = None;
         } else if t.name == "td"
             && let Some(key) = &table
-            && let (Some(v1), Some(v2), Some(d)) =
-                (attr(t, "data-v1"), attr(t, "data-v2"), attr(t, "data-diff"))
         {
-            assert!(
-                attr(t, "headers").is_some_and(|h| !h.is_empty()),
-                "cell has headers"
-            );
-            out.entry(key.clone())
-                .or_default()
-                .push((v1.to_owned(), v2.to_owned(), d.to_owned()));
+            let mut said = headers_of(&t, &heads, key);
+            let last = said.pop().expect("headers");
+            assert_eq!(last, want[three.len()], "{key}: the cell's sub-header");
+            assert!(!said.is_empty(), "{key}: the official headers too");
+            // The three cells of one official cell share its official headers.
+            match &official {
+                Some(o) if !three.is_empty() => assert_eq!(o, &said, "{key}"),
+                _ => official = Some(said),
+            }
+            let text = text_of(inner(html, &t), true);
+            if three.len() == 2 {
+                let dir = match text.chars().next() {
+                    Some('+') => "up",
+                    Some('-') => "down",
+                    _ => "same",
+                };
+                assert!(
+                    t.has_class(dir),
+                    "{key}: a change of {text} is marked {dir}"
+                );
+                let (v1, v2) = (three.remove(0), three.remove(0));
+                out.entry(key.clone()).or_default().push((v1, v2, text));
+            } else {
+                three.push(text);
+            }
         }
     }
+    assert!(three.is_empty(), "cells come in threes");
     out
 }
 
@@ -763,7 +881,7 @@ fn across_formats_the_2021_other_rows_are_summed() {
     });
     check_pairs(&site);
     let html = site.page("agencies/fenyang-gov-office/compare/2020-2021/index.html");
-    let cells = compare_cells(&html);
+    let cells = compare_cells(&html, 2020, 2021);
     // 2019 trial format rows: r_other is row 20 of 23 (after 2 + 2 + 8 + 3 + 5 rows).
     let r_other: Vec<&(String, String, String)> =
         cells["applications"][20 * 7..21 * 7].iter().collect();
@@ -778,15 +896,11 @@ fn across_formats_the_2021_other_rows_are_summed() {
     );
     assert_eq!(r_other[6].1, "2", "总计");
     let agency = site.page("agencies/fenyang-gov-office/index.html");
-    let cell = tags(&agency)
-        .into_iter()
-        .find(|t| {
-            attr(t, "data-figure") == Some("other_handling")
-                && attr(t, "data-year") == Some("2021")
-                && attr(t, "data-kind") == Some("value")
-        })
+    let cells = history_cells(&agency);
+    let cell = cells
+        .get(&("other_handling".to_owned(), 2021, "value".to_owned()))
         .expect("other_handling 2021");
-    assert_eq!(attr(&cell, "data-value"), Some("2"));
+    assert_eq!(shown_value(&agency, cell).as_deref(), Some("2"));
 }
 
 fn check_pairs(site: &Site) -> usize {
@@ -797,7 +911,7 @@ fn check_pairs(site: &Site) -> usize {
             let (fa, fb) = (site.fmt(a), site.fmt(b));
             let rel = format!("agencies/{id}/compare/{y1}-{y2}/index.html");
             let html = site.page(&rel);
-            let got = compare_cells(&html);
+            let got = compare_cells(&html, y1, y2);
             // The layout: the common format, or the one the declaration names.
             let (base, decl) = if fa.id == fb.id {
                 (fa, None)
@@ -853,20 +967,74 @@ fn check_pairs(site: &Site) -> usize {
                 }
                 total += cells.len();
             }
-            // Changed cells carry a symbol and words, not only a style.
-            assert!(html.contains("▲") || html.contains("▼") || !html.contains("cmp-up"));
+            // The page says how to read the three columns and the signs.
             assert!(
-                html.contains("（增加）")
-                    || html.contains("（减少）")
-                    || html.contains("（无变化）")
+                html.contains("正数为增加，负数为减少"),
+                "{rel} explains the signs"
             );
         }
     }
     total
 }
 
+/// The cells of a peer page: (agency id or `_total`, column key, number shown — without
+/// `%`, None for a dash or 不可比). The agency comes from its row's link to its report, the
+/// key from the column's header (`data-key`), the kind of agency from the row group.
+fn peer_cells(html: &str) -> Vec<(String, String, Option<String>, String)> {
+    let mut out = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let (mut in_head, mut in_foot) = (false, false);
+    let mut agency: Option<String> = None;
+    let mut kind = String::new();
+    let mut col = 0;
+    let all = tags(html);
+    for (i, t) in all.iter().enumerate() {
+        match t.name.as_str() {
+            "table" if t.has_class("peers-table") => keys.clear(),
+            "thead" => in_head = true,
+            "/thead" => in_head = false,
+            "tfoot" => in_foot = true,
+            "/tfoot" => in_foot = false,
+            "tr" => {
+                col = 0;
+                agency = in_foot.then(|| "_total".to_owned());
+            }
+            "th" if in_head => {
+                if let Some(k) = attr(t, "data-key") {
+                    keys.push(k.to_owned());
+                }
+            }
+            "th" if attr(t, "scope") == Some("rowgroup") => kind = text_of(inner(html, t), false),
+            "a" if agency.is_none()
+                && all.get(i.wrapping_sub(1)).is_some_and(|p| p.name == "th") =>
+            {
+                // …/reports/2022/fenyang-gov/index.html
+                let href = attr(t, "href").expect("href");
+                let mut parts = href.rsplit('/');
+                parts.next();
+                agency = parts.next().map(str::to_owned);
+            }
+            "td" if !keys.is_empty() => {
+                let text = text_of(inner(html, t), false);
+                let shown = (!text.starts_with('—') && text != "不可比")
+                    .then(|| text.trim_end_matches('%').to_owned());
+                let key = keys.get(col).expect("a column for every cell").clone();
+                out.push((
+                    agency.clone().expect("row's agency"),
+                    key,
+                    shown,
+                    kind.clone(),
+                ));
+                col += 1;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
-fn peer_pages_match_the_source_in_every_order() {
+fn peer_pages_match_the_source() {
     let site = built();
     for year in site.years() {
         let numeric: Vec<&Source> = site
@@ -877,27 +1045,20 @@ fn peer_pages_match_the_source_in_every_order() {
         if numeric.is_empty() {
             continue;
         }
+        // One page per year: the orders are the sort script's, not pages of their own.
         let dir = site.out.join(format!("years/{year}/compare"));
-        let mut pages = vec![format!("years/{year}/compare/index.html")];
         for e in fs::read_dir(&dir).expect("ls compare") {
             let name = e.expect("entry").file_name().to_string_lossy().into_owned();
-            if name.starts_with("by-") {
-                pages.push(format!("years/{year}/compare/{name}/index.html"));
-            }
+            assert_eq!(name, "index.html", "{year}: only the one peer page");
         }
-        for rel in pages {
+        {
+            let rel = format!("years/{year}/compare/index.html");
             let html = site.page(&rel);
-            let all = tags(&html);
-            let cells: Vec<&Tag> = all
-                .iter()
-                .filter(|t| t.name == "td" && attr(t, "data-agency").is_some())
-                .collect();
+            let cells = peer_cells(&html);
             assert!(!cells.is_empty(), "{rel}");
             let mut seen = 0;
-            for c in &cells {
-                let agency = attr(c, "data-agency").expect("agency");
-                let key = attr(c, "data-key").expect("key");
-                let shown = attr(c, "data-value");
+            for (agency, key, shown, _) in &cells {
+                let (agency, key, shown) = (agency.as_str(), key.as_str(), shown.as_deref());
                 let want: Option<String> = if agency == "_total" {
                     let fmts: Vec<&Format> = numeric.iter().map(|s| site.fmt(s)).collect();
                     let fmt = fmts[0];
@@ -951,48 +1112,113 @@ fn peer_pages_match_the_source_in_every_order() {
                 }
                 seen += 1;
             }
-            // Every agency of the year is on the page.
+            // Every agency of the year is on the page, once per table row.
             let agencies: BTreeSet<&str> = cells
                 .iter()
-                .filter_map(|c| attr(c, "data-agency"))
+                .map(|c| c.0.as_str())
                 .filter(|a| *a != "_total")
                 .collect();
             assert_eq!(agencies.len(), numeric.len(), "{rel}");
             assert!(seen > numeric.len());
-            // An ordered page is ordered: within each kind, largest first.
-            if let Some(order) = rel
-                .split("/by-")
-                .nth(1)
-                .map(|r| r.trim_end_matches("/index.html").replace('-', "_"))
+            // The default order: by kind (one row group per kind, each agency in its own
+            // kind's group), then by agency id. No column claims an order.
+            assert!(!html.contains("aria-sort"), "{rel}: the default order");
+            let mut groups: BTreeMap<&str, (String, Vec<&str>)> = BTreeMap::new();
+            let mut last: Option<(&str, &str)> = None;
+            let first_key = &cells[0].1;
+            for (agency, _, _, kind) in cells
+                .iter()
+                .filter(|c| c.0 != "_total" && c.1 == *first_key)
             {
-                assert!(
-                    html.contains("aria-sort=descending"),
-                    "{rel} marks its sorted column"
-                );
-                let mut last: Option<(String, i128)> = None;
-                for c in cells
-                    .iter()
-                    .filter(|c| attr(c, "data-key") == Some(order.as_str()))
+                let front_kind = site
+                    .get(agency, year)
+                    .and_then(|s| s.front["agency_kind"].as_str())
+                    .unwrap_or("government");
+                let g = groups
+                    .entry(front_kind)
+                    .or_insert_with(|| (kind.clone(), Vec::new()));
+                assert_eq!(&g.0, kind, "{rel}: {agency} is in its kind's group");
+                if let Some((before, k)) = last
+                    && k == kind.as_str()
                 {
-                    let agency = attr(c, "data-agency").expect("agency");
-                    if agency == "_total" {
-                        continue;
-                    }
-                    let kind = site
-                        .get(agency, year)
-                        .map(|s| s.front["agency_kind"].as_str().unwrap_or("").to_owned())
-                        .unwrap_or_default();
-                    let v = attr(c, "data-value").map(units_of).unwrap_or(i128::MIN);
-                    if let Some((k, before)) = &last
-                        && *k == kind
-                    {
-                        assert!(*before >= v, "{rel}: {agency} is out of order");
-                    }
-                    last = Some((kind, v));
+                    assert!(before < agency.as_str(), "{rel}: {agency} is out of order");
                 }
+                g.1.push(agency);
+                last = Some((agency, kind));
             }
         }
     }
+}
+
+/// The peer page is sortable by a script, as an enhancement: the page is complete without
+/// it. Every figure and rate column says how it sorts (`data-sort`), the agency column
+/// sorts by name, the table carries the words the script announces, and the script makes
+/// buttons in the headers and sets `aria-sort`. (tests/a11y/audit.js presses the buttons
+/// in a browser.)
+#[test]
+fn peer_pages_carry_the_sort_script_and_its_markup() {
+    let site = built();
+    let script = fs::read_to_string(site.out.join("static/sort.js")).expect("static/sort.js");
+    for needle in [
+        "createElement(\"button\")",
+        "aria-sort",
+        "role\", \"status",
+        "tBodies",
+        "data-sorted-desc",
+    ] {
+        assert!(script.contains(needle), "sort.js: {needle}");
+    }
+    let mut checked = 0;
+    for year in site.years() {
+        let rel = format!("years/{year}/compare/index.html");
+        let html = site.page(&rel);
+        if !html.contains("peers-table") {
+            continue;
+        }
+        let all = tags(&html);
+        assert!(
+            all.iter().any(|t| t.name == "script"
+                && attr(t, "src") == Some("../../../static/sort.js")
+                && attr(t, "defer").is_some()),
+            "{rel} loads the sort script"
+        );
+        // No links to pages per order remain.
+        assert!(!html.contains("/by-"), "{rel}: a link to an order page");
+        for table in all
+            .iter()
+            .filter(|t| t.name == "table" && t.has_class("peers-table"))
+        {
+            assert!(attr(table, "data-sortable").is_some(), "{rel}");
+            for words in ["data-sorted-desc", "data-sorted-asc"] {
+                assert!(
+                    attr(table, words).is_some_and(|w| w.contains("{label}")),
+                    "{rel}: {words}"
+                );
+            }
+        }
+        let heads: Vec<&Tag> = all
+            .iter()
+            .filter(|t| t.name == "th" && attr(t, "scope") == Some("col"))
+            .collect();
+        // Per table: the agency column by name, then a number column per figure or rate.
+        let sorts: Vec<&str> = heads.iter().filter_map(|t| attr(t, "data-sort")).collect();
+        assert_eq!(sorts.len(), heads.len(), "{rel}: every column sorts");
+        assert!(sorts.iter().all(|s| *s == "num" || *s == "text"));
+        let text_cols = sorts.iter().filter(|s| **s == "text").count();
+        assert!(text_cols >= 1);
+        assert_eq!(
+            heads
+                .iter()
+                .filter(|t| attr(t, "data-key").is_some())
+                .count(),
+            sorts.len() - text_cols,
+            "{rel}: each number column names its figure"
+        );
+        // No button without the script: the headers are plain text.
+        assert!(!all.iter().any(|t| t.name == "button"), "{rel}");
+        checked += 1;
+    }
+    assert!(checked >= 2, "peer pages checked: {checked}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1281,10 +1507,7 @@ fn work(agencies: usize, years: usize) -> (usize, usize) {
     let all_years: Vec<i32> = cmp.years().collect();
     assert_eq!(all_years.len(), years);
     for y in all_years {
-        let base = cmp.peers(y, None);
-        for o in base.orders.iter().filter_map(|o| o.key.clone()) {
-            cmp.peers(y, Some(&o));
-        }
+        cmp.peers(y, None);
     }
     let config: portalgen::config::Config = serde_saphyr::from_str("title: t").expect("config");
     let files = portalgen::opendata::files(&lib, &registry, &cmp, &config).expect("open data");

@@ -28,6 +28,8 @@ const READ_ATTRS: &[&str] = &[
     "data-loading",
     "data-failed",
     "data-year",
+    "data-sorted-desc",
+    "data-sorted-asc",
 ];
 
 /// The theme's own text on a page: text and read attributes outside elements marked

@@ -248,10 +248,32 @@ fn handle(stream: TcpStream, shared: &Shared) {
             dir_without_slash,
         } => {
             let site = shared.site();
-            if let Some(body) = site.pages.get(&path) {
-                let body = decorate(&site, &path, body);
+            let page = match site.page(&path) {
+                Ok(page) => page,
+                Err(problem) => {
+                    // A template error: show it over an empty page rather than fail.
+                    let body = decorate_with(
+                        &site,
+                        &path,
+                        b"<!doctype html><title>portalgen</title><body></body>",
+                        Some(&problem),
+                    );
+                    let _ = respond(
+                        &stream,
+                        "500 Internal Server Error",
+                        "text/html; charset=utf-8",
+                        &body,
+                        !head_only,
+                    );
+                    return;
+                }
+            };
+            if let Some(body) = page {
+                let body = decorate(&site, &path, &body);
                 let _ = respond(&stream, "200 OK", content_type(&path), &body, !head_only);
-            } else if dir_without_slash && site.pages.contains_key(&format!("{path}/index.html")) {
+            } else if dir_without_slash
+                && matches!(site.page(&format!("{path}/index.html")), Ok(Some(_)))
+            {
                 let location = format!("/{path}/");
                 let head = format!(
                     "HTTP/1.1 301 Moved Permanently\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -259,9 +281,9 @@ fn handle(stream: TcpStream, shared: &Shared) {
                 let mut s = &stream;
                 let _ = s.write_all(head.as_bytes());
             } else {
-                let body = match site.pages.get("404.html") {
-                    Some(p) => decorate(&site, "404.html", p),
-                    None => decorate(
+                let body = match site.page("404.html") {
+                    Ok(Some(p)) => decorate(&site, "404.html", &p),
+                    _ => decorate(
                         &site,
                         "404.html",
                         b"<!doctype html><title>404</title><body><h1>404</h1></body>",
@@ -300,11 +322,17 @@ fn respond(
 
 /// HTML pages get the reload script and, while there are problems, the overlay.
 fn decorate(site: &Site, path: &str, body: &[u8]) -> Vec<u8> {
-    if !content_type(path).starts_with("text/html") {
+    decorate_with(site, path, body, None)
+}
+
+/// [`decorate`], with one more problem to show (a page that could not be rendered).
+fn decorate_with(site: &Site, path: &str, body: &[u8], problem: Option<&str>) -> Vec<u8> {
+    if problem.is_none() && !content_type(path).starts_with("text/html") {
         return body.to_vec();
     }
     let mut extra = String::new();
-    let errors = site.errors_for(path);
+    let mut errors = site.errors_for(path);
+    errors.extend(problem);
     if !errors.is_empty() {
         extra.push_str(&super::overlay(&errors));
     }

@@ -3,28 +3,27 @@
 //!
 //! What is kept between rebuilds:
 //! - the settings, the formats and the compiled theme, reloaded only when their files change;
-//! - every report file as parsed (`SourceFile`), by path, re-read only when it changed;
-//! - every page of the last good build, and each report's search document.
+//! - every report file as parsed (`SourceFile`), by path, re-read only when it changed.
 //!
-//! What a rebuild does: re-read the changed report files; build the model and run every
-//! check again over all reports (cheap, and cross-year rules need the neighbours); then
-//! render only the report pages of the agencies the change touched (a report's checks
-//! depend on its agency's other years) plus every page that lists or compares reports
-//! (indexes, agency and year pages, comparisons, open data, feeds, search index). A theme
-//! change re-renders every page without re-reading a report; `portal.yaml` or a schema
-//! change rebuilds everything.
+//! What a rebuild does: re-read the changed report files, build the model and run the
+//! checks; the reload event goes out then. Pages are rendered when the browser asks for
+//! them, once per build ([`Pages`]), so a save costs the same whether the portal has ten
+//! reports or ten thousand pages. A theme change reloads the theme without re-reading a
+//! report; `portal.yaml` or a schema change rebuilds everything.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::check::ReportChecks;
 use crate::config::Config;
 use crate::error::{Diagnostic, Error, Lang};
 use crate::load::{self, SourceFile};
-use crate::render::{self, RenderScope, Theme};
+use crate::model::Library;
+use crate::render::{self, Planned, SiteRender, Theme};
 use crate::schema::{Registry, Severity};
 
 /// What changed on disk, sorted by what it invalidates.
@@ -91,8 +90,8 @@ impl Changes {
 /// What the server shows: the pages of the last good build and the current problems.
 #[derive(Default)]
 pub struct Site {
-    /// Path in the site (`reports/2023/x/index.html`) → content.
-    pub pages: HashMap<String, Arc<Vec<u8>>>,
+    /// The last good build's pages, rendered when asked for; `None` before the first.
+    pub pages: Option<Arc<Pages>>,
     /// Problems shown on every page (settings, theme, files without a page), rendered.
     pub global_errors: Vec<String>,
     /// Problems of one report, shown on its page (and on the home page), rendered.
@@ -102,6 +101,15 @@ pub struct Site {
 }
 
 impl Site {
+    /// The page at `path` (`reports/2023/x/index.html`). `Err` holds a problem found while
+    /// rendering it (a template error), rendered for the overlay.
+    pub fn page(&self, path: &str) -> Result<Option<Arc<Vec<u8>>>, String> {
+        match &self.pages {
+            Some(p) => p.get(path),
+            None => Ok(None),
+        }
+    }
+
     /// The problems to show on `path`: the global ones, the page's own, and on the home
     /// page every report's.
     pub fn errors_for(&self, path: &str) -> Vec<&str> {
@@ -121,16 +129,100 @@ impl Site {
     }
 }
 
+/// Everything one good build's pages are made from.
+struct Model {
+    library: Library,
+    checks: Vec<ReportChecks>,
+    config: Arc<Config>,
+    registry: Arc<Registry>,
+    theme: Arc<Theme>,
+}
+
+type Rendered = Result<Option<Arc<Vec<u8>>>, String>;
+
+/// The pages of one good build, rendered on request and kept. A rebuild therefore costs
+/// the model and the checks only; the browser then asks for the few pages it shows, as
+/// Hugo's fast render mode does. A thread owns the build (the renderer borrows it) and
+/// answers requests in turn; it ends when the last `Pages` handle is dropped.
+pub struct Pages {
+    requests: Mutex<mpsc::Sender<(String, mpsc::Sender<Rendered>)>>,
+}
+
+impl Pages {
+    fn start(model: Model) -> Result<Pages, Error> {
+        let (tx, rx) = mpsc::channel::<(String, mpsc::Sender<Rendered>)>();
+        std::thread::Builder::new()
+            .name("portalgen-render".into())
+            .spawn(move || serve_pages(&model, &rx))
+            .map_err(|e| Error::Usage(format!("cannot start the preview's renderer: {e}")))?;
+        Ok(Pages {
+            requests: Mutex::new(tx),
+        })
+    }
+
+    /// The page at `path`, rendered now if it was not yet.
+    pub fn get(&self, path: &str) -> Rendered {
+        let (tx, rx) = mpsc::channel();
+        let sent = match self.requests.lock() {
+            Ok(s) => s.send((path.to_owned(), tx)),
+            Err(poisoned) => poisoned.into_inner().send((path.to_owned(), tx)),
+        };
+        if sent.is_err() {
+            return Err("the preview's renderer stopped".to_owned());
+        }
+        rx.recv()
+            .unwrap_or_else(|_| Err("the preview's renderer stopped".to_owned()))
+    }
+}
+
+/// The render thread: pages by path, each rendered once.
+fn serve_pages(m: &Model, requests: &mpsc::Receiver<(String, mpsc::Sender<Rendered>)>) {
+    let site = SiteRender::new(&m.library, &m.checks, &m.config, &m.registry, &m.theme);
+    let lang = Lang::from_tag(&m.config.language);
+    // Reports, indexes and data first: finding a report page must not wait for every
+    // report's figures, which only the comparison pages need.
+    let mut basic: Option<HashMap<String, Planned>> = None;
+    let mut full: Option<HashMap<String, Planned>> = None;
+    let mut done: HashMap<String, Rendered> = HashMap::new();
+    let index = |plan: Vec<Planned>| -> HashMap<String, Planned> {
+        plan.into_iter().map(|p| (p.path.clone(), p)).collect()
+    };
+    while let Ok((path, reply)) = requests.recv() {
+        if let Some(r) = done.get(&path) {
+            let _ = reply.send(r.clone());
+            continue;
+        }
+        let basic = basic.get_or_insert_with(|| index(site.plan_without_comparisons()));
+        let planned = match basic.get(&path) {
+            Some(p) => Some(p),
+            None => full.get_or_insert_with(|| index(site.plan())).get(&path),
+        };
+        let result = match planned {
+            None => Ok(None),
+            Some(p) => site
+                .render(p)
+                .map(|o| o.map(|bytes| Arc::new(site.finish(p, bytes))))
+                .map_err(|e| match e {
+                    Error::Diagnostics(list) => list
+                        .iter()
+                        .map(|d| d.render(lang))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    other => other.render(lang),
+                }),
+        };
+        done.insert(path, result.clone());
+        let _ = reply.send(result);
+    }
+}
+
 /// What one rebuild did, for the terminal and the benchmark.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// Report files read from disk.
     pub files_read: usize,
-    /// Report pages rendered (the rest were kept).
-    pub reports_rendered: usize,
-    /// Pages replaced in the site.
-    pub pages_rendered: usize,
-    pub pages_total: usize,
+    /// Reports in the portal.
+    pub reports: usize,
     /// The problems found (errors only), rendered as `portalgen check` prints them.
     pub errors: Vec<String>,
     pub millis: f64,
@@ -143,17 +235,12 @@ pub struct Preview {
     config: Option<Arc<Config>>,
     registry: Option<Arc<Registry>>,
     theme: Option<Arc<Theme>>,
-    /// Report files by absolute path: parsed, or the problem reading them.
+    /// Every report file as last read, by absolute path.
     sources: BTreeMap<PathBuf, Result<SourceFile, Box<Diagnostic>>>,
-    scope: RenderScope,
-    pages: HashMap<String, Arc<Vec<u8>>>,
-    /// Report file (relative) → its page and agency, from the last good build.
-    known: HashMap<String, (String, String)>,
-    /// Since the last good render: every report page must be rendered again.
-    pending_all: bool,
-    /// Since the last good render: agencies (ids) and files whose pages must be rendered.
-    pending_agencies: HashSet<String>,
-    pending_files: HashSet<String>,
+    /// The last good build's pages.
+    pages: Option<Arc<Pages>>,
+    /// Report file (relative) → its page, from the last good build.
+    known: HashMap<String, String>,
     global_errors: Vec<String>,
     page_errors: HashMap<String, Vec<String>>,
     generation: u64,
@@ -168,12 +255,8 @@ impl Preview {
             registry: None,
             theme: None,
             sources: BTreeMap::new(),
-            scope: RenderScope::default(),
-            pages: HashMap::new(),
+            pages: None,
             known: HashMap::new(),
-            pending_all: true,
-            pending_agencies: HashSet::new(),
-            pending_files: HashSet::new(),
             global_errors: Vec::new(),
             page_errors: HashMap::new(),
             generation: 0,
@@ -200,22 +283,16 @@ impl Preview {
         let started = Instant::now();
         let mut outcome = Outcome {
             files_read: 0,
-            reports_rendered: 0,
-            pages_rendered: 0,
-            pages_total: 0,
+            reports: 0,
             errors: Vec::new(),
             millis: 0.0,
         };
         self.generation += 1;
         self.global_errors.clear();
         self.page_errors.clear();
-        match self.try_rebuild(changes, &mut outcome) {
-            Ok(()) => {}
-            Err(problems) => {
-                self.show(problems, &mut outcome);
-            }
+        if let Err(problems) = self.try_rebuild(changes, &mut outcome) {
+            self.show(problems, &mut outcome);
         }
-        outcome.pages_total = self.pages.len();
         outcome.millis = started.elapsed().as_secs_f64() * 1000.0;
         outcome
     }
@@ -236,9 +313,7 @@ impl Preview {
                     let text = d.render(lang);
                     outcome.errors.push(text.clone());
                     match self.known.get(&d.file) {
-                        Some((url, _)) => {
-                            self.page_errors.entry(url.clone()).or_default().push(text)
-                        }
+                        Some(url) => self.page_errors.entry(url.clone()).or_default().push(text),
                         None => self.global_errors.push(text),
                     }
                 }
@@ -253,8 +328,6 @@ impl Preview {
             self.config = None;
             self.registry = None;
             self.theme = None;
-            self.pending_all = true;
-            self.scope = RenderScope::default();
             self.sources.clear();
             let config = Config::load(&root).map_err(fatal)?;
             self.lang = Lang::from_tag(&config.language);
@@ -265,7 +338,6 @@ impl Preview {
         }
         if changes.theme || self.theme.is_none() {
             self.theme = None;
-            self.pending_all = true;
             if let Some(config) = &self.config {
                 self.theme = Some(Arc::new(Theme::load(&root, config).map_err(fatal)?));
             }
@@ -281,16 +353,7 @@ impl Preview {
         // Report files: the list from disk; re-read what is new or changed.
         let listed = load::find_reports(&root, &root.join("content")).map_err(fatal)?;
         let listed_set: HashSet<&PathBuf> = listed.iter().collect();
-        let gone: Vec<PathBuf> = self
-            .sources
-            .keys()
-            .filter(|p| !listed_set.contains(p))
-            .cloned()
-            .collect();
-        for p in gone {
-            self.sources.remove(&p);
-            self.pending_files.insert(load::rel_path(&root, &p));
-        }
+        self.sources.retain(|p, _| listed_set.contains(p));
         let to_read: Vec<&PathBuf> = listed
             .iter()
             .filter(|p| changes.reports.contains(*p) || !self.sources.contains_key(*p))
@@ -301,7 +364,6 @@ impl Preview {
             .map(|p| ((*p).clone(), load::read_report(&root, p)))
             .collect();
         for (p, r) in read {
-            self.pending_files.insert(load::rel_path(&root, &p));
             self.sources.insert(p, r);
         }
 
@@ -314,8 +376,7 @@ impl Preview {
                 Err(d) => problems.push((**d).clone()),
             }
         }
-        let agencies = crate::agencies::load(&root);
-        let library = match agencies {
+        let library = match crate::agencies::load(&root) {
             Ok(agencies) => match crate::model::build_library_with(good, &registry, agencies) {
                 Ok(lib) => Some(lib),
                 Err(more) => {
@@ -332,11 +393,12 @@ impl Preview {
             problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
             return Err(Problems::Located(problems));
         };
+        outcome.reports = library.reports.len();
         // Pages of reports that are new since the last good build can show their problems.
         for r in &library.reports {
             self.known
                 .entry(r.file.clone())
-                .or_insert_with(|| (render::report_url(r), r.agency_id.clone()));
+                .or_insert_with(|| render::report_url(r));
         }
         let checks = crate::check::check_library(&library, &registry);
         problems.extend(
@@ -349,92 +411,21 @@ impl Preview {
         if !problems.is_empty() {
             return Err(Problems::Located(problems));
         }
-
-        // Which report pages to render: the agencies of every changed file, before and after.
-        let scope = if self.pending_all {
-            None
-        } else {
-            let mut agencies = std::mem::take(&mut self.pending_agencies);
-            for f in &self.pending_files {
-                if let Some((_, agency)) = self.known.get(f) {
-                    agencies.insert(agency.clone());
-                }
-            }
-            for r in &library.reports {
-                if self.pending_files.contains(&r.file)
-                    || !self.pages.contains_key(&render::report_url(r))
-                {
-                    agencies.insert(r.agency_id.clone());
-                }
-            }
-            let files: HashSet<String> = library
-                .reports
-                .iter()
-                .filter(|r| agencies.contains(&r.agency_id))
-                .map(|r| r.file.clone())
-                .collect();
-            // Keep the agencies for a later try if this render fails.
-            self.pending_agencies = agencies;
-            Some(files)
-        };
-        outcome.reports_rendered = scope.as_ref().map_or(library.reports.len(), HashSet::len);
-        self.scope.reports = scope.clone();
-        let rendered = render::render_site_scoped(
-            &library,
-            &checks,
-            &config,
-            &registry,
-            &theme,
-            &|_| {},
-            Some(&mut self.scope),
-        )
-        .map_err(|e| match e {
-            Error::Diagnostics(d) => Problems::Located(d),
-            other => Problems::Fatal(other),
-        })?;
-
-        // The new site: the pages kept from before, less those of the agencies and years
-        // rendered now (a deleted report's pages go), plus what was rendered.
-        let mut pages = match &scope {
-            None => HashMap::with_capacity(rendered.len()),
-            Some(files) => {
-                let mut kept = std::mem::take(&mut self.pages);
-                let agencies = &self.pending_agencies;
-                let years: HashSet<i32> = library
-                    .reports
-                    .iter()
-                    .filter(|r| files.contains(&r.file))
-                    .map(|r| r.year)
-                    .collect();
-                kept.retain(|path, _| !stale(path, agencies, &years));
-                kept
-            }
-        };
-        outcome.pages_rendered = rendered.len();
-        for p in rendered {
-            pages.insert(p.path, Arc::new(p.content));
-        }
-        self.pages = pages;
         self.known = library
             .reports
             .iter()
-            .map(|r| (r.file.clone(), (render::report_url(r), r.agency_id.clone())))
+            .map(|r| (r.file.clone(), render::report_url(r)))
             .collect();
-        self.pending_all = false;
-        self.pending_agencies.clear();
-        self.pending_files.clear();
+        let pages = Pages::start(Model {
+            library,
+            checks,
+            config,
+            registry,
+            theme,
+        })
+        .map_err(fatal)?;
+        self.pages = Some(Arc::new(pages));
         Ok(())
-    }
-}
-
-/// Whether a page belongs to one of `agencies` or `years` (and is rendered again).
-fn stale(path: &str, agencies: &HashSet<String>, years: &HashSet<i32>) -> bool {
-    let mut parts = path.split('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("agencies"), Some(id), Some(_)) => agencies.contains(id),
-        (Some("reports"), Some(_), Some(id)) => agencies.contains(id),
-        (Some("years"), Some(y), Some(_)) => y.parse().is_ok_and(|y: i32| years.contains(&y)),
-        _ => false,
     }
 }
 

@@ -201,7 +201,7 @@ async function auditPage(ctx, base, rel, width, opts, axeSource) {
   const r = {
     page: rel, width, ok: false, error: null, violations: [], review: 0, hscroll: false,
     hscroll_zoom200: false, hscroll_spacing: false, missing: [], external: [], console_errors: [],
-    scripts: 0, ms: 0,
+    scripts: 0, sort: [], ms: 0,
   };
   const t0 = Date.now();
   const origin = new URL(base).origin;
@@ -228,6 +228,7 @@ async function auditPage(ctx, base, rel, width, opts, axeSource) {
     await page.evaluate(() => (document.fonts ? document.fonts.ready.then(() => true) : true));
     r.hscroll = await overflows();
     r.scripts = await page.evaluate(() => document.scripts.length);
+    r.sort = await checkSort(page);
     await page.evaluate(axeSource);
     const res = await page.evaluate(async ({ tags, extra }) => {
       // eslint-disable-next-line no-undef
@@ -278,6 +279,59 @@ async function auditPage(ctx, base, rel, width, opts, axeSource) {
   return r;
 }
 
+// ------------------------------------------------------------------ sorting
+
+// Sortable tables (static/sort.js on the peer pages): every header marked data-sort has a
+// button; pressing the first number column's button with the keyboard sorts each row group
+// largest first and sets aria-sort="descending" (and only there), pressing again sorts
+// smallest first; cells without a number stay last, the total row stays in <tfoot>, and the
+// status message names the column. Returns the problems found (none on other pages). The
+// audit's axe run then sees the sorted table.
+async function checkSort(page) {
+  const tables = await page.locator('table[data-sortable]').count();
+  if (!tables) return [];
+  const problems = [];
+  const state = () => page.evaluate(() => {
+    const t = document.querySelector('table[data-sortable]');
+    const th = t.querySelector('thead th[data-sort=num]');
+    const col = th.cellIndex;
+    const num = c => { const m = /^[+-]?\d+(\.\d+)?/.exec((c ? c.textContent : '').replace(/[\s,%]/g, '')); return m ? parseFloat(m[0]) : null; };
+    return {
+      heads: t.querySelectorAll('thead th[data-sort]').length,
+      buttons: t.querySelectorAll('thead th[data-sort] > button').length,
+      sorted: [...t.querySelectorAll('th[aria-sort]')].map(h => [h.cellIndex, h.getAttribute('aria-sort')]),
+      col,
+      groups: [...t.tBodies].map(b => [...b.rows].filter(r => !r.querySelector('th[scope=rowgroup]')).map(r => num(r.cells[col]))),
+      foot: t.tFoot ? t.tFoot.rows.length : 0,
+      status: (document.querySelector('[role=status]') || {}).textContent || '',
+    };
+  });
+  const ordered = (groups, dir) => groups.every(g => g.every((v, i) => {
+    if (i === 0) return true;
+    const p = g[i - 1];
+    if (v === null) return true;
+    if (p === null) return false;
+    return dir === 'descending' ? p >= v : p <= v;
+  }));
+  const before = await state();
+  if (before.sorted.length) problems.push('sort: a column claims an order before any sort');
+  if (before.buttons !== before.heads || !before.buttons) {
+    problems.push(`sort: ${before.buttons} buttons for ${before.heads} sortable headers`);
+    return problems;
+  }
+  const button = page.locator('table[data-sortable] thead th[data-sort=num] > button').first();
+  for (const dir of ['descending', 'ascending']) {
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const s = await state();
+    if (s.sorted.length !== 1 || s.sorted[0][0] !== s.col || s.sorted[0][1] !== dir) problems.push(`sort: aria-sort after a press is ${JSON.stringify(s.sorted)}, not ${dir} on column ${s.col}`);
+    if (!ordered(s.groups, dir)) problems.push(`sort: rows not ${dir}`);
+    if (s.groups.flat().length !== before.groups.flat().length || s.foot !== before.foot) problems.push('sort: rows lost or moved out of their group');
+    if (!s.status) problems.push('sort: nothing announced');
+  }
+  return problems;
+}
+
 // ------------------------------------------------------------------ verdict
 
 function problems(r, html) {
@@ -291,6 +345,7 @@ function problems(r, html) {
   if (r.missing.length) p.push(`missing ×${r.missing.length}`);
   if (r.external.length) p.push(`external requests ×${r.external.length}`);
   if (r.console_errors.length) p.push(`console errors ×${r.console_errors.length}`);
+  for (const s of r.sort || []) p.push(s);
   return p;
 }
 
@@ -489,6 +544,13 @@ const FAULTS = [
     expect: { axe: [], hscroll: true, widths: w => w < 600 },
   },
   {
+    name: 'sortable table without its script',
+    // a peer page whose sort script is not loaded: its sortable headers get no buttons
+    page: (p, html) => /^years\/\d+\/compare\/index\.html$/.test(p) && /data-sortable/.test(html),
+    plant: html => html.replace(/<script[^>]*sort\.js[^>]*><\/script>/, ''),
+    expect: { axe: [], sort: true },
+  },
+  {
     name: 'no lang on html',
     page: (p, html) => /^years\/\d+\/index\.html$/.test(p),
     plant: html => html.replace(/<html\s+lang=("[^"]*"|[^\s>]*)/, '<html'),
@@ -558,6 +620,7 @@ async function selftest(opts) {
           for (const id of f.expect.axe) if (!ids.includes(id)) why.push(`${r.width}: no axe ${id} (got ${ids.join(',') || 'none'})`);
           if (f.expect.html && !r.html.some(m => isHtmlError(m) && f.expect.html.test(m.message))) why.push(`${r.width}: no HTML error matching ${f.expect.html}`);
           if (f.expect.hscroll && !r.hscroll) why.push(`${r.width}: no sideways scroll found`);
+          if (f.expect.sort && !(r.sort || []).length) why.push(`${r.width}: the sort check found nothing`);
         }
         check(`${f.name}: caught on ${page} at ${rs.map(r => r.width).join(', ')} px`, rs.length && !why.length, why.join('; ') || 'not audited');
       }
