@@ -322,9 +322,16 @@ fn check_sum<'a>(
             continue;
         }
         let sum = |cells: &[Cell], terms: &[Term]| {
-            cells.iter().zip(terms).fold(Decimal::zero(), |acc, (c, t)| {
-                if t.negative { acc - c.value } else { acc + c.value }
-            })
+            cells
+                .iter()
+                .zip(terms)
+                .fold(Decimal::zero(), |acc, (c, t)| {
+                    if t.negative {
+                        acc - c.value
+                    } else {
+                        acc + c.value
+                    }
+                })
         };
         let (ls, rs) = (sum(&lcells, left), sum(&rcells, right));
         if ls == rs {
@@ -358,8 +365,16 @@ fn check_sum<'a>(
             };
             (cell, zh, en, t.negative, t.previous)
         };
-        let lv: Vec<TermValue> = left.iter().zip(&lcells).map(|(t, c)| labelled(t, *c)).collect();
-        let rv: Vec<TermValue> = right.iter().zip(&rcells).map(|(t, c)| labelled(t, *c)).collect();
+        let lv: Vec<TermValue> = left
+            .iter()
+            .zip(&lcells)
+            .map(|(t, c)| labelled(t, *c))
+            .collect();
+        let rv: Vec<TermValue> = right
+            .iter()
+            .zip(&rcells)
+            .map(|(t, c)| labelled(t, *c))
+            .collect();
         let show = |v: &[TermValue], en: bool| -> String {
             let long = v.len() > 4;
             let shown: Vec<String> = v
@@ -390,14 +405,14 @@ fn check_sum<'a>(
             s
         };
         // Point at the first cell of this report the author wrote: left side first.
-        let pointed = lv
-            .iter()
-            .chain(&rv)
-            .zip(left.iter().chain(right))
-            .find_map(|((c, ..), t)| match c.origin {
-                Origin::Authored(p) if !t.previous => Some((p, t.clone())),
-                _ => None,
-            });
+        let pointed =
+            lv.iter()
+                .chain(&rv)
+                .zip(left.iter().chain(right))
+                .find_map(|((c, ..), t)| match c.origin {
+                    Origin::Authored(p) if !t.previous => Some((p, t.clone())),
+                    _ => None,
+                });
         let pos = pointed.as_ref().map_or(data.pos, |(p, _)| *p);
         // The official labels of the cell pointed at, in both languages.
         let (cell_label, cell_label_en) = match &pointed {
@@ -519,6 +534,9 @@ fn char_col(line: &str, byte: usize) -> usize {
     line[..byte].chars().count() + 1
 }
 
+/// A cell a quoted number may be made of: its table, row and column keys, and value.
+type QuotedCell<'a> = (&'a Table, &'a str, &'a str, Cell);
+
 fn check_text_number(
     report: &Report,
     prose: &Prose,
@@ -528,7 +546,7 @@ fn check_text_number(
     out: &mut Vec<Diagnostic>,
 ) -> bool {
     // The sums the prose may quote, each with its cells (labelled only for a message).
-    let mut choices: Vec<(Decimal, Vec<(&Table, &str, &str, Cell)>)> = Vec::new();
+    let mut choices: Vec<(Decimal, Vec<QuotedCell>)> = Vec::new();
     for alt in &rule.cells {
         let mut sum = Decimal::zero();
         let mut cells = Vec::with_capacity(alt.len());
@@ -550,7 +568,7 @@ fn check_text_number(
         }
         choices.push((sum, cells));
     }
-    let labels = |cells: &[(&Table, &str, &str, Cell)]| -> String {
+    let labels = |cells: &[QuotedCell]| -> String {
         let labels: Vec<String> = cells
             .iter()
             .map(|(table, r, c, cell)| {
@@ -582,8 +600,10 @@ fn check_text_number(
                     continue;
                 }
                 let whole = caps.get(0).map_or("", |m| m.as_str());
-                let expected: Vec<String> =
-                    choices.iter().map(|(v, l)| format!("{v}（{}）", labels(l))).collect();
+                let expected: Vec<String> = choices
+                    .iter()
+                    .map(|(v, l)| format!("{v}（{}）", labels(l)))
+                    .collect();
                 out.push(
                     Diagnostic::error(
                         &report.file,
@@ -778,4 +798,312 @@ fn check_deadline(report: &Report, rule: &Rule, out: &mut Vec<Diagnostic>) -> bo
         );
     }
     true
+}
+
+/// A report's place among other reports: agency id and year.
+type Key<'a> = (&'a str, i32);
+
+/// The reports whose checks can change when the report with `key` is added, edited or
+/// removed: its own (any report with that key) and the same agency's report for the next
+/// year, whose cross-year sum rules (`previous.` terms) read it and name its file. No other
+/// rule reads another report: text, stale-year, duplicate-text, placeholder and deadline
+/// rules, and explanations, depend on the report alone.
+pub fn affected_keys(agency_id: &str, year: i32) -> [(&str, i32); 2] {
+    [(agency_id, year), (agency_id, year + 1)]
+}
+
+/// Files in the order a full build reads them: path order, component by component.
+fn file_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.split('/').cmp(b.split('/'))
+}
+
+/// The index of the first report with `key` in a library sorted in library order.
+fn first_with(reports: &[Report], key: Key) -> Option<usize> {
+    let (id, year) = key;
+    let i =
+        reports.partition_point(|r| r.year > year || (r.year == year && r.agency_id.as_str() < id));
+    reports
+        .get(i)
+        .filter(|r| r.year == year && r.agency_id == id)
+        .map(|_| i)
+}
+
+/// A library and its checks, kept up to date file by file, for `portalgen serve`.
+///
+/// [`LiveLibrary::new`] builds and checks everything once; [`LiveLibrary::update`] then
+/// rebuilds only the files that changed and re-checks only the reports a change can affect
+/// (see [`affected_keys`]), reusing every other report's [`ReportChecks`]. Whenever
+/// [`LiveLibrary::problems`] is empty, [`LiveLibrary::library`] and [`LiveLibrary::checks`]
+/// are exactly what `model::build_library_with` and [`check_library`] give for the same
+/// files. Start again with `new` when the formats, the agency registry or the settings change.
+#[derive(Debug, Clone)]
+pub struct LiveLibrary {
+    /// Every report that built, in library order (duplicates kept while they are a problem).
+    library: Library,
+    /// Aligned with `library.reports`.
+    checks: Vec<ReportChecks>,
+    /// Problems of the files that did not build, by file (relative path).
+    failed: BTreeMap<String, Vec<Diagnostic>>,
+}
+
+impl LiveLibrary {
+    /// Builds and checks `files`, given in path order (the order a full build reads them).
+    pub fn new(
+        files: &[&crate::load::SourceFile],
+        registry: &Registry,
+        agencies: Option<crate::agencies::AgencyRegistry>,
+    ) -> LiveLibrary {
+        use rayon::prelude::*;
+        let built: Vec<_> = files
+            .par_iter()
+            .map(|f| {
+                (
+                    f.rel.as_str(),
+                    crate::model::build_report(f, registry, agencies.as_ref()),
+                )
+            })
+            .collect();
+        let mut reports = Vec::with_capacity(built.len());
+        let mut failed = BTreeMap::new();
+        for (rel, b) in built {
+            match b {
+                Ok(r) => reports.push(r),
+                Err(d) => {
+                    failed.insert(rel.to_owned(), d);
+                }
+            }
+        }
+        // Stable, so duplicates stay in file order as in a full build.
+        reports.sort_by(crate::model::library_order);
+        let library = Library { reports, agencies };
+        let checks = check_library(&library, registry);
+        LiveLibrary {
+            library,
+            checks,
+            failed,
+        }
+    }
+
+    /// Applies changed files: `(relative path, Some(parsed file))` for a file that is new or
+    /// was edited, `(relative path, None)` for one that is gone or can no longer be parsed.
+    /// Returns the indexes (in [`LiveLibrary::library`]'s order, after the update) of the
+    /// reports whose checks were recomputed.
+    pub fn update(
+        &mut self,
+        changes: &[(&str, Option<&crate::load::SourceFile>)],
+        registry: &Registry,
+    ) -> Vec<usize> {
+        let mut touched: Vec<(String, i32)> = Vec::new();
+        for (rel, file) in changes {
+            self.failed.remove(*rel);
+            if let Some(i) = self.library.reports.iter().position(|r| r.file == *rel) {
+                let old = self.library.reports.remove(i);
+                self.checks.remove(i);
+                touched.push((old.agency_id, old.year));
+            }
+            let Some(file) = file else { continue };
+            match crate::model::build_report(file, registry, self.library.agencies.as_ref()) {
+                Ok(report) => {
+                    let at = self.library.reports.partition_point(|r| {
+                        crate::model::library_order(r, &report)
+                            .then_with(|| file_order(&r.file, &report.file))
+                            .is_lt()
+                    });
+                    touched.push((report.agency_id.clone(), report.year));
+                    self.library.reports.insert(at, report);
+                    self.checks.insert(at, ReportChecks::default());
+                }
+                Err(d) => {
+                    self.failed.insert((*rel).to_owned(), d);
+                }
+            }
+        }
+        // Every report a change can affect, each once.
+        let mut redo: Vec<usize> = Vec::new();
+        for (id, year) in &touched {
+            for key in affected_keys(id, *year) {
+                if let Some(first) = first_with(&self.library.reports, key) {
+                    let same = self.library.reports[first..]
+                        .iter()
+                        .take_while(|r| r.year == key.1 && r.agency_id == key.0)
+                        .count();
+                    redo.extend(first..first + same);
+                }
+            }
+        }
+        redo.sort_unstable();
+        redo.dedup();
+        let compiled = Compiled::new(registry);
+        let reports = &self.library.reports;
+        for &i in &redo {
+            let r = &reports[i];
+            let previous =
+                first_with(reports, (r.agency_id.as_str(), r.year - 1)).map(|p| &reports[p]);
+            self.checks[i] = match registry.get(&r.format) {
+                Some(schema) => check_report(r, previous, schema, registry, &compiled),
+                None => ReportChecks::default(),
+            };
+        }
+        redo
+    }
+
+    /// The problems a full build would stop at, in its order: the files that did not
+    /// build (in path order), then reports in the wrong year folder and duplicates.
+    pub fn problems(&self) -> Vec<Diagnostic> {
+        let mut failed: Vec<(&String, &Vec<Diagnostic>)> = self.failed.iter().collect();
+        failed.sort_by(|a, b| file_order(a.0, b.0));
+        let mut out: Vec<Diagnostic> = failed
+            .into_iter()
+            .flat_map(|(_, d)| d.iter().cloned())
+            .collect();
+        // Placement problems need the reports in file order; most of the time there are none.
+        let reports = &self.library.reports;
+        let duplicates = reports
+            .windows(2)
+            .any(|w| w[0].year == w[1].year && w[0].agency_id == w[1].agency_id);
+        let misplaced = || {
+            reports
+                .iter()
+                .any(|r| crate::model::wrong_folder(r).is_some())
+        };
+        if duplicates || misplaced() {
+            let mut in_files: Vec<&Report> = reports.iter().collect();
+            in_files.sort_by(|a, b| file_order(&a.file, &b.file));
+            crate::model::check_placement(in_files.into_iter(), &mut out);
+        }
+        out
+    }
+
+    /// The reports that built, in library order, with the portal's agency registry.
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// The checks of [`LiveLibrary::library`]'s reports, in the same order.
+    pub fn checks(&self) -> &[ReportChecks] {
+        &self.checks
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+    use crate::load::{self, SourceFile};
+    use std::path::Path;
+
+    /// What a full build and check give: the problems, or each report's file and checks.
+    fn full(
+        files: &[&SourceFile],
+        registry: &Registry,
+        root: &Path,
+    ) -> Result<Vec<String>, Vec<String>> {
+        let agencies = crate::agencies::load(root).expect("agencies");
+        match crate::model::build_library_from(files, registry, agencies) {
+            Ok(lib) => Ok(check_library(&lib, registry)
+                .iter()
+                .zip(&lib.reports)
+                .map(|(c, r)| format!("{} {}", r.file, serde_json::to_string(c).expect("json")))
+                .collect()),
+            Err(problems) => Err(problems.iter().map(|d| d.render(crate::Lang::En)).collect()),
+        }
+    }
+
+    fn live(l: &LiveLibrary) -> Result<Vec<String>, Vec<String>> {
+        let problems = l.problems();
+        if !problems.is_empty() {
+            return Err(problems.iter().map(|d| d.render(crate::Lang::En)).collect());
+        }
+        Ok(l.checks()
+            .iter()
+            .zip(&l.library().reports)
+            .map(|(c, r)| format!("{} {}", r.file, serde_json::to_string(c).expect("json")))
+            .collect())
+    }
+
+    #[test]
+    fn incremental_checks_equal_a_full_check() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("portal");
+        crate::synth::generate(&root, 40).expect("generate");
+        let registry = Registry::load(&root.join("schemas")).expect("registry");
+        let mut files: Vec<SourceFile> = load::find_reports(&root, &root.join("content"))
+            .expect("find")
+            .iter()
+            .map(|p| load::read_report(&root, p).expect("read"))
+            .collect();
+        files.sort_by(|a, b| file_order(&a.rel, &b.rel));
+        let refs: Vec<&SourceFile> = files.iter().collect();
+        let agencies = crate::agencies::load(&root).expect("agencies");
+        let mut l = LiveLibrary::new(&refs, &registry, agencies);
+        assert_eq!(live(&l), full(&refs, &registry, &root));
+        assert!(live(&l).is_ok());
+
+        // A report with a next year's report: its numbers feed that report's cross-year rules.
+        let agency = files[0].rel.rsplit('/').next().expect("name").to_owned();
+        let year_of = |f: &SourceFile| f.rel.split('/').nth(1).and_then(|y| y.parse::<i32>().ok());
+        let target = files
+            .iter()
+            .position(|f| {
+                f.rel.ends_with(&agency)
+                    && files.iter().any(|g| {
+                        g.rel.ends_with(&agency) && year_of(g) == year_of(f).map(|y| y + 1)
+                    })
+            })
+            .expect("a report with a successor");
+        let original = files[target].text.clone();
+        let rel = files[target].rel.clone();
+        let year = year_of(&files[target]).expect("year");
+        let edits: Vec<Option<String>> = vec![
+            // Numbers: breaks sums here and the next year's carried-in check.
+            Some(original.replacen("carried_out: [", "carried_out: [7", 1)),
+            Some(original.replacen("carried_out: [", "carried_out: [9", 1)),
+            // Prose: a stale year and a placeholder-like repeat.
+            Some(original.replacen(
+                "\n## ",
+                "\n2001年，本机关工作正常推进并取得成效。\n\n## ",
+                1,
+            )),
+            // Another year: a folder problem and a duplicate.
+            Some(original.replacen(&format!("year: {year}"), &format!("year: {}", year + 1), 1)),
+            // A model error.
+            Some(original.replacen("agency_kind: ", "agency_kind: x", 1)),
+            // Gone, then back.
+            None,
+            Some(original.clone()),
+        ];
+        let initial = live(&l).expect("clean");
+        let successor = files
+            .iter()
+            .find(|g| g.rel.ends_with(&agency) && year_of(g) == Some(year + 1))
+            .map(|g| g.rel.clone())
+            .expect("successor");
+        for (step, edit) in edits.into_iter().enumerate() {
+            match &edit {
+                Some(text) => {
+                    let parsed = load::parse_source(rel.clone(), Path::new(&rel), text.clone())
+                        .expect("parses");
+                    match files.iter().position(|f| f.rel == rel) {
+                        Some(i) => files[i] = parsed,
+                        None => {
+                            files.push(parsed);
+                            files.sort_by(|a, b| file_order(&a.rel, &b.rel));
+                        }
+                    }
+                }
+                None => files.retain(|f| f.rel != rel),
+            }
+            let current = files.iter().find(|f| f.rel == rel);
+            l.update(&[(rel.as_str(), current)], &registry);
+            let refs: Vec<&SourceFile> = files.iter().collect();
+            assert_eq!(live(&l), full(&refs, &registry, &root), "after edit {step}");
+            if step == 0 {
+                // The next year's report was re-checked and now differs.
+                let now = live(&l).expect("checks");
+                let line = |v: &[String]| v.iter().find(|s| s.starts_with(&successor)).cloned();
+                assert_ne!(line(&now), line(&initial));
+            }
+        }
+        assert_eq!(live(&l).expect("clean"), initial);
+        assert!(live(&l).is_ok());
+    }
 }

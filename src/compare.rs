@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tera::Context;
 
 use crate::decimal::Decimal;
 use crate::i18n::Translations;
@@ -1335,27 +1334,21 @@ impl<'a> Comparisons<'a> {
         jobs
     }
 
-    /// What one comparison page is rendered from: (template, way back to the site's
-    /// top, page kind, the page's own context). `None` when its agency or years no longer
-    /// compare.
-    pub fn context_job(
-        &self,
-        job: &Job,
-    ) -> Option<(&'static str, &'static str, &'static str, Context)> {
+    /// The view one comparison page is rendered from; `None` when its agency or years no
+    /// longer compare.
+    pub fn view(&self, job: &Job) -> Option<JobView> {
         match job {
-            Job::Pair(id, y1, y2) => {
-                let view = self.pair(id, *y1, *y2)?;
-                let mut ctx = Context::new();
-                ctx.insert("compare", &view);
-                Some(("agency_compare.html", "../../../../", "agency_compare", ctx))
-            }
-            Job::Peers(year) => {
-                let mut ctx = Context::new();
-                ctx.insert("peers", &self.peers(*year, None));
-                Some(("year_compare.html", "../../../", "year_compare", ctx))
-            }
+            Job::Pair(id, y1, y2) => self.pair(id, *y1, *y2).map(JobView::Pair),
+            Job::Peers(year) => Some(JobView::Peers(self.peers(*year, None))),
         }
     }
+}
+
+/// A comparison page's view: `compare` in `agency_compare.html`, `peers` in
+/// `year_compare.html`.
+pub enum JobView {
+    Pair(PairView),
+    Peers(PeersView),
 }
 
 /// One comparison page.

@@ -316,13 +316,7 @@ pub(crate) fn check_placement<'a>(
         std::collections::HashMap::new();
     for r in reports {
         let pos = |key: &str| r.positions.get(key).copied().unwrap_or_default();
-        // content/<year>/… : the folder names the year.
-        if let Some(folder) = r.file.split('/').nth(1)
-            && r.file.split('/').count() > 2
-            && folder.len() == 4
-            && let Ok(folder_year) = folder.parse::<i32>()
-            && folder_year != r.year
-        {
+        if let Some(folder) = wrong_folder(r) {
             problems.push(Diagnostic::error(
                 &r.file,
                 pos("year"),
@@ -356,6 +350,15 @@ pub(crate) fn check_placement<'a>(
             seen.insert((r.agency_id.as_str(), r.year), r);
         }
     }
+}
+
+/// The year folder a report is in (content/<year>/…) when it is not the report's year.
+pub(crate) fn wrong_folder(r: &Report) -> Option<&str> {
+    let folder = r.file.split('/').nth(1)?;
+    (r.file.split('/').count() > 2
+        && folder.len() == 4
+        && folder.parse::<i32>().is_ok_and(|y| y != r.year))
+    .then_some(folder)
 }
 
 /// Collects a file's problems with its text attached for snippets.

@@ -248,38 +248,24 @@ impl PageKind {
 }
 
 /// A page ready to be made: a template with its context, or bytes made directly.
-pub enum Prepared {
+pub enum Prepared<'s> {
     Template {
         name: &'static str,
-        ctx: Context,
+        ctx: PageContext<'s>,
     },
     Bytes(Vec<u8>),
     /// The page has nothing to show any more.
     Missing,
 }
 
-impl Prepared {
+impl Prepared<'_> {
     /// A hash of everything the page is made from (with the theme's fingerprint, which
     /// the caller adds): equal keys, equal pages.
     pub fn key(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::hash::DefaultHasher::new();
         match self {
-            Prepared::Template { name, ctx } => {
-                name.hash(&mut h);
-                // Tera keeps maps in hash order, which changes from run to run: the
-                // context's values are hashed through JSON with their keys sorted.
-                for key in CONTEXT_KEYS {
-                    if let Some(v) = ctx.get(key) {
-                        key.hash(&mut h);
-                        match serde_json::to_value(v) {
-                            Ok(v) => hash_json(&v, &mut h),
-                            // Not hashable: a key no other page has, so it is rendered.
-                            Err(_) => std::ptr::from_ref(ctx).hash(&mut h),
-                        }
-                    }
-                }
-            }
+            Prepared::Template { name, ctx } => (name, ctx.key()).hash(&mut h),
             Prepared::Bytes(bytes) => bytes.hash(&mut h),
             Prepared::Missing => {}
         }
@@ -287,50 +273,51 @@ impl Prepared {
     }
 }
 
-/// Every name the render stage puts in a template's context (see docs/themes.md).
-const CONTEXT_KEYS: &[&str] = &[
-    "portal",
-    "lang",
-    "root",
-    "page_kind",
-    "theme",
-    "report",
-    "year",
-    "years",
-    "agency",
-    "history",
-    "agencies",
-    "latest",
-    "agency_count",
-    "report_count",
-    "compare",
-    "peers",
-];
+/// A template's context before it is built: the values, and a hash of them as JSON (the
+/// page's key). Tera's own context is built only when the page is rendered, so a page
+/// whose key did not change since the last build costs its views and a hash, no more.
+pub struct PageContext<'s> {
+    hasher: std::hash::DefaultHasher,
+    parts: Vec<Box<dyn FnOnce(&mut Context) + 's>>,
+}
 
-/// Hashes a JSON value with object keys in sorted order.
-fn hash_json(v: &serde_json::Value, h: &mut impl std::hash::Hasher) {
-    use serde_json::Value;
-    use std::hash::Hash;
-    match v {
-        Value::Null => 0u8.hash(h),
-        Value::Bool(b) => (1u8, b).hash(h),
-        Value::Number(n) => (2u8, n.to_string()).hash(h),
-        Value::String(s) => (3u8, s).hash(h),
-        Value::Array(a) => {
-            (4u8, a.len()).hash(h);
-            for x in a {
-                hash_json(x, h);
+impl<'s> PageContext<'s> {
+    fn new() -> PageContext<'s> {
+        PageContext {
+            hasher: std::hash::DefaultHasher::new(),
+            parts: Vec::new(),
+        }
+    }
+
+    fn insert<T: Serialize + 's>(&mut self, key: &'static str, value: T) {
+        use std::hash::Hash;
+        struct Hashing<'h>(&'h mut std::hash::DefaultHasher);
+        impl std::io::Write for Hashing<'_> {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                std::hash::Hasher::write(self.0, buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
             }
         }
-        Value::Object(m) => {
-            (5u8, m.len()).hash(h);
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            for k in keys {
-                k.hash(h);
-                hash_json(&m[k], h);
-            }
+        key.hash(&mut self.hasher);
+        // Views serialize in a fixed order (structs, lists, ordered maps), so equal views
+        // hash equal. A value that cannot be written as JSON fails the render later.
+        let _ = serde_json::to_writer(Hashing(&mut self.hasher), &value);
+        self.parts.push(Box::new(move |ctx| ctx.insert(key, &value)));
+    }
+
+    fn key(&self) -> u64 {
+        std::hash::Hasher::finish(&self.hasher)
+    }
+
+    fn build(self) -> Context {
+        let mut ctx = Context::new();
+        for part in self.parts {
+            part(&mut ctx);
         }
+        ctx
     }
 }
 
@@ -486,15 +473,17 @@ impl<'a> SiteRender<'a> {
     /// Renders a prepared page: its template, when it has one.
     pub fn complete(&self, prepared: Prepared) -> Result<Option<Vec<u8>>, Error> {
         match prepared {
-            Prepared::Template { name, ctx } => self.tera(&ctx, name).map(Some),
+            Prepared::Template { name, ctx } => self.tera(&ctx.build(), name).map(Some),
             Prepared::Bytes(bytes) => Ok(Some(bytes)),
             Prepared::Missing => Ok(None),
         }
     }
 
     /// Everything one page is made from, short of rendering its template.
-    pub fn prepare(&self, page: &Planned) -> Result<Prepared, Error> {
-        let template = |ctx: Context, name: &'static str| Prepared::Template { name, ctx };
+    pub fn prepare(&self, page: &Planned) -> Result<Prepared<'_>, Error> {
+        fn template<'s>(ctx: PageContext<'s>, name: &'static str) -> Prepared<'s> {
+            Prepared::Template { name, ctx }
+        }
         Ok(Prepared::Bytes(match &page.kind {
             PageKind::Report(i) => return self.report_page(&self.lib.reports[*i]).map(|p| p.0),
             PageKind::ReportJson(i) => report_json(&self.lib.reports[*i], self.registry)?,
@@ -508,7 +497,7 @@ impl<'a> SiteRender<'a> {
                 };
                 let mut ctx = self.base("../../", "year");
                 ctx.insert("year", y);
-                ctx.insert("years", &self.years_nav());
+                ctx.insert("years", self.years_nav());
                 return Ok(template(ctx, "year.html"));
             }
             PageKind::Years => {
@@ -522,7 +511,7 @@ impl<'a> SiteRender<'a> {
                 };
                 let mut ctx = self.base("../../", "agency");
                 ctx.insert("agency", a);
-                ctx.insert("history", &self.compared().agency(a.id));
+                ctx.insert("history", self.compared().agency(a.id));
                 return Ok(template(ctx, "agency.html"));
             }
             PageKind::Agencies => {
@@ -532,10 +521,10 @@ impl<'a> SiteRender<'a> {
             }
             PageKind::Home => {
                 let mut ctx = self.base("", "home");
-                ctx.insert("latest", &self.years().first());
-                ctx.insert("years", &self.years_nav());
-                ctx.insert("agency_count", &self.lib.agencies().len());
-                ctx.insert("report_count", &self.lib.reports.len());
+                ctx.insert("latest", self.years().first());
+                ctx.insert("years", self.years_nav());
+                ctx.insert("agency_count", self.lib.agencies().len());
+                ctx.insert("report_count", self.lib.reports.len());
                 return Ok(template(ctx, "index.html"));
             }
             PageKind::NotFound => {
@@ -562,11 +551,17 @@ impl<'a> SiteRender<'a> {
             }
             PageKind::Robots => crate::feeds::robots(self.config).content,
             PageKind::Compare(job) => {
-                return Ok(match self.compared().context_job(job) {
-                    Some((name, root, kind, extra)) => {
-                        let mut ctx = self.base(root, kind);
-                        ctx.extend(extra);
-                        template(ctx, name)
+                use crate::compare::JobView;
+                return Ok(match self.compared().view(job) {
+                    Some(JobView::Pair(view)) => {
+                        let mut ctx = self.base("../../../../", "agency_compare");
+                        ctx.insert("compare", view);
+                        template(ctx, "agency_compare.html")
+                    }
+                    Some(JobView::Peers(view)) => {
+                        let mut ctx = self.base("../../../", "year_compare");
+                        ctx.insert("peers", view);
+                        template(ctx, "year_compare.html")
                     }
                     None => Prepared::Missing,
                 });
@@ -651,11 +646,11 @@ impl<'a> SiteRender<'a> {
         Ok(())
     }
 
-    fn base(&self, root: &str, kind: &str) -> Context {
-        let mut ctx = Context::new();
+    fn base(&self, root: &str, kind: &'static str) -> PageContext<'_> {
+        let mut ctx = PageContext::new();
         ctx.insert("portal", &self.portal);
         ctx.insert("lang", &self.config.language);
-        ctx.insert("root", root);
+        ctx.insert("root", root.to_owned());
         ctx.insert("page_kind", kind);
         ctx.insert("theme", &self.theme.settings);
         ctx
@@ -794,7 +789,7 @@ impl<'a> SiteRender<'a> {
     }
 
     /// A report's page, prepared, and its search document.
-    fn report_page(&self, r: &'a Report) -> Result<(Prepared, SearchDoc), Error> {
+    fn report_page(&self, r: &'a Report) -> Result<(Prepared<'_>, SearchDoc), Error> {
         let schema = self
             .registry
             .get(&r.format)
@@ -838,7 +833,7 @@ impl<'a> SiteRender<'a> {
             }),
         };
         let mut ctx = self.base("../../../", "report");
-        ctx.insert("report", &view);
+        ctx.insert("report", view);
         Ok((
             Prepared::Template {
                 name: "report.html",

@@ -7,8 +7,8 @@
 //! percent of the site's size.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::markdown::{Part, Section};
@@ -83,72 +83,133 @@ fn is_cjk(c: char) -> bool {
 /// lowercased ASCII words. The search page's script tokenises queries the same way.
 pub fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    each_token(text, |t| out.push(t.to_string()));
+    out
+}
+
+/// A token without an allocation for the common case (Chinese characters).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Token {
+    One(char),
+    Two(char, char),
+    Word(String),
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::One(a) => write!(f, "{a}"),
+            Token::Two(a, b) => write!(f, "{a}{b}"),
+            Token::Word(w) => f.write_str(w),
+        }
+    }
+}
+
+/// Calls `f` with each token of `text`, in order (see [`tokens`]).
+fn each_token(text: &str, mut f: impl FnMut(Token)) {
     let mut run: Vec<char> = Vec::new();
     let mut word = String::new();
-    let flush_run = |run: &mut Vec<char>, out: &mut Vec<String>| {
+    let flush_run = |run: &mut Vec<char>, f: &mut dyn FnMut(Token)| {
         if run.len() == 1 {
-            out.push(run[0].to_string());
+            f(Token::One(run[0]));
         }
         for pair in run.windows(2) {
-            out.push(pair.iter().collect());
+            f(Token::Two(pair[0], pair[1]));
         }
         run.clear();
     };
     for c in text.chars() {
         if is_cjk(c) {
             if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+                f(Token::Word(std::mem::take(&mut word)));
             }
             run.push(c);
         } else if c.is_alphanumeric() {
-            flush_run(&mut run, &mut out);
+            flush_run(&mut run, &mut f);
             word.extend(c.to_lowercase());
         } else {
-            flush_run(&mut run, &mut out);
+            flush_run(&mut run, &mut f);
             if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+                f(Token::Word(std::mem::take(&mut word)));
             }
         }
     }
-    flush_run(&mut run, &mut out);
+    flush_run(&mut run, &mut f);
     if !word.is_empty() {
-        out.push(word);
+        f(Token::Word(word));
     }
-    out
 }
 
-fn base36(mut n: u64) -> String {
+/// Appends `n` in base 36 (digits, then lowercase letters).
+fn push_base36(out: &mut String, mut n: u64) {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    if n == 0 {
-        return "0".into();
-    }
-    let mut s = Vec::new();
-    while n > 0 {
-        s.push(DIGITS[(n % 36) as usize]);
+    let mut buf = [0u8; 13];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(n % 36) as usize];
         n /= 36;
+        if n == 0 {
+            break;
+        }
     }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
+    out.extend(buf[i..].iter().map(|&b| b as char));
+}
+
+#[cfg(test)]
+fn base36(n: u64) -> String {
+    let mut s = String::new();
+    push_base36(&mut s, n);
+    s
 }
 
 /// Where the index goes in the site.
 pub const INDEX_PATH: &str = "search/index.json";
 
+/// A fixed order of tokens, for removing repeats (not the output's order).
+fn token_order(a: &Token, b: &Token) -> std::cmp::Ordering {
+    let rank = |t: &Token| match t {
+        Token::One(c) => (0, *c, '\0'),
+        Token::Two(c, d) => (1, *c, *d),
+        Token::Word(_) => (2, '\0', '\0'),
+    };
+    match (a, b) {
+        (Token::Word(x), Token::Word(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
 /// `search/index.json`: the documents and the token → postings map.
 pub fn index(docs: &[SearchDoc]) -> Page {
     // Posting = report index × 64 + section index (reports have far fewer than 64 sections).
-    let mut postings: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for (d, doc) in docs.iter().enumerate() {
-        for (s, (_, _, text)) in doc.sections.iter().enumerate().take(64) {
-            let id = d as u64 * 64 + s as u64;
-            for t in tokens(text) {
-                let list = postings.entry(t).or_default();
-                if list.last() != Some(&id) {
-                    list.push(id);
-                }
+    // Each report's tokens are found in parallel; then the postings are merged by token
+    // and written in the tokens' text order, so the index is the same in every build.
+    let per_doc: Vec<Vec<(Token, u64)>> = docs
+        .par_iter()
+        .enumerate()
+        .map(|(d, doc)| {
+            let mut out = Vec::new();
+            for (s, (_, _, text)) in doc.sections.iter().enumerate().take(64) {
+                let id = d as u64 * 64 + s as u64;
+                let start = out.len();
+                each_token(text, |t| out.push((t, id)));
+                let mut section: Vec<(Token, u64)> = out.split_off(start);
+                section.sort_unstable_by(|a, b| token_order(&a.0, &b.0));
+                section.dedup_by(|a, b| a.0 == b.0);
+                out.extend(section);
             }
-        }
+            out
+        })
+        .collect();
+    let mut by_token: std::collections::HashMap<Token, Vec<u64>> =
+        std::collections::HashMap::new();
+    for (token, id) in per_doc.into_iter().flatten() {
+        by_token.entry(token).or_default().push(id);
     }
+    let postings: BTreeMap<String, Vec<u64>> = by_token
+        .into_iter()
+        .map(|(t, ids)| (t.to_string(), ids))
+        .collect();
     let mut encoded = serde_json::Map::new();
     for (token, mut list) in postings {
         list.sort_unstable();
@@ -159,7 +220,7 @@ pub fn index(docs: &[SearchDoc]) -> Page {
             if i > 0 {
                 s.push(',');
             }
-            let _ = write!(s, "{}", base36(id - prev));
+            push_base36(&mut s, id - prev);
             prev = *id;
         }
         encoded.insert(token, serde_json::Value::String(s));

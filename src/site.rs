@@ -175,7 +175,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     rest.sort_by_key(|p| !p.kind.is_long());
     rest.par_iter()
         .with_max_len(1)
-        .try_for_each(|p| sink(p, site.prepare(p)?))?;
+        .try_for_each(|p| sink(p, timings.prepare(p.kind.name(), || site.prepare(p))?))?;
     timings.stage("other pages");
     let written = staging.commit()?;
     timings.stage("swap");
@@ -208,6 +208,8 @@ struct Timings {
     last: std::sync::Mutex<Instant>,
     stages: std::sync::Mutex<Vec<(&'static str, f64)>>,
     pages: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, usize, f64)>>,
+    /// Per kind of page: count and time spent preparing (views, data files, keys).
+    prepared: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, f64)>>,
 }
 
 impl Timings {
@@ -217,6 +219,7 @@ impl Timings {
             last: std::sync::Mutex::new(started),
             stages: Default::default(),
             pages: Default::default(),
+            prepared: Default::default(),
         }
     }
 
@@ -249,6 +252,20 @@ impl Timings {
         out
     }
 
+    fn prepare<T>(&self, kind: &'static str, prepare: impl FnOnce() -> T) -> T {
+        if !self.on {
+            return prepare();
+        }
+        let t0 = Instant::now();
+        let out = prepare();
+        if let Ok(mut p) = self.prepared.lock() {
+            let e = p.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += t0.elapsed().as_secs_f64() * 1000.0;
+        }
+        out
+    }
+
     fn print(&self) {
         if !self.on {
             return;
@@ -263,9 +280,16 @@ impl Timings {
             rows.sort_by(|a, b| b.1.2.total_cmp(&a.1.2));
             for (kind, (n, bytes, ms)) in rows {
                 eprintln!(
-                    "timing: {kind:<16} {ms:>9.1} ms cpu  {n:>6} files  {:>8.1} MB",
+                    "timing: {kind:<16} {ms:>9.1} ms cpu  {n:>6} files  {:>8.1} MB rendered",
                     *bytes as f64 / 1e6
                 );
+            }
+        }
+        if let Ok(prepared) = self.prepared.lock() {
+            let mut rows: Vec<_> = prepared.iter().collect();
+            rows.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+            for (kind, (n, ms)) in rows {
+                eprintln!("timing: {kind:<16} {ms:>9.1} ms cpu  {n:>6} files prepared");
             }
         }
     }

@@ -23,7 +23,8 @@ pub struct Node {
     pub kind: NodeKind,
     pub pos: Pos,
     /// Byte range of the node in the parsed text, when the parser knows it.
-    span: Option<(usize, usize)>,
+    /// 32-bit offsets keep the node small (front matter is far below 4 GiB).
+    span: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +76,7 @@ impl Node {
             NodeKind::Str(s) => Some(Cow::Borrowed(s)),
             NodeKind::Int(_) | NodeKind::Float(_) => {
                 if let Some((start, len)) = self.span
+                    && let (start, len) = (start as usize, len as usize)
                     && let Some(raw) = source.get(start..start + len)
                 {
                     return Some(Cow::Borrowed(raw.trim()));
@@ -162,7 +164,11 @@ mod fast {
                 continue;
             }
             // Document markers and directives.
-            if indent == 0 && (content.starts_with("---") || content.starts_with("...") || content.starts_with('%')) {
+            if indent == 0
+                && (content.starts_with("---")
+                    || content.starts_with("...")
+                    || content.starts_with('%'))
+            {
                 return None;
             }
             lines.push(Line {
@@ -176,7 +182,11 @@ mod fast {
         if first.indent != 0 {
             return None;
         }
-        let mut p = Parser { source, lines, at: 0 };
+        let mut p = Parser {
+            source,
+            lines,
+            at: 0,
+        };
         let node = p.block_map(0)?;
         (p.at == p.lines.len()).then_some(node)
     }
@@ -378,7 +388,13 @@ mod fast {
             let kind = plain_kind(text, in_flow)?;
             let span_start = line.start + line.indent + off;
             let span = matches!(kind, NodeKind::Int(_) | NodeKind::Float(_))
-                .then_some((span_start, text.len()));
+                .then(|| {
+                    Some((
+                        u32::try_from(span_start).ok()?,
+                        u32::try_from(text.len()).ok()?,
+                    ))
+                })
+                .flatten();
             debug_assert!(self.source.get(span_start..span_start + text.len()) == Some(text));
             Some((Node { kind, pos, span }, off + text.len()))
         }
@@ -420,8 +436,27 @@ mod fast {
         // Indicators that start other kinds of node, and text that a plain scalar cannot hold.
         if matches!(
             bytes[0],
-            b'-' | b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!'
-                | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b'+' | b'.' | b'~'
+            b'-' | b'?'
+                | b':'
+                | b','
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'#'
+                | b'&'
+                | b'*'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'\''
+                | b'"'
+                | b'%'
+                | b'@'
+                | b'`'
+                | b'+'
+                | b'.'
+                | b'~'
         ) && !is_number(text)
         {
             return None;
@@ -473,7 +508,9 @@ mod fast {
             && int.len() <= 18
             && int.bytes().all(|b| b.is_ascii_digit())
             && (int == "0" || !int.starts_with('0'));
-        let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.len() <= 18 && f.bytes().all(|b| b.is_ascii_digit()));
+        let frac_ok = frac.is_none_or(|f| {
+            !f.is_empty() && f.len() <= 18 && f.bytes().all(|b| b.is_ascii_digit())
+        });
         int_ok && frac_ok
     }
 }
@@ -491,7 +528,7 @@ impl<'de> Deserialize<'de> for Node {
         let loc = spanned.referenced;
         let span = loc.span();
         let span = match (span.byte_offset(), span.byte_len()) {
-            (Some(o), Some(l)) => Some((o as usize, l as usize)),
+            (Some(o), Some(l)) => u32::try_from(o).ok().zip(u32::try_from(l).ok()),
             _ => None,
         };
         Ok(Node {
@@ -647,7 +684,9 @@ mod tests {
                 assert_same(f, g, source, "");
                 true
             }
-            (Some(f), Err(e)) => panic!("subset parser accepted {source:?} as {f:?}; full parser: {e:?}"),
+            (Some(f), Err(e)) => {
+                panic!("subset parser accepted {source:?} as {f:?}; full parser: {e:?}")
+            }
             (None, _) => false,
         }
     }
@@ -667,7 +706,10 @@ mod tests {
             "a:\n  b:\n    c: 1\n  d: 2\ne: 3\n",
         ];
         for src in accepted {
-            assert!(differential(src), "expected the subset parser to take {src:?}");
+            assert!(
+                differential(src),
+                "expected the subset parser to take {src:?}"
+            );
         }
         let left_to_full = [
             "a: 1 # note\n",
@@ -702,7 +744,10 @@ mod tests {
             "a: 2023-01-17T10:00\n",
         ];
         for src in left_to_full {
-            assert!(!differential(src), "expected the full parser to take {src:?}");
+            assert!(
+                !differential(src),
+                "expected the full parser to take {src:?}"
+            );
         }
     }
 
@@ -720,13 +765,19 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(entry.path()).expect("read");
-            let yaml = match text.strip_prefix("---\n").and_then(|t| t.split_once("\n---\n")) {
+            let yaml = match text
+                .strip_prefix("---\n")
+                .and_then(|t| t.split_once("\n---\n"))
+            {
                 Some((front, _)) => format!("\n{front}\n"),
                 None => text,
             };
             seen += 1;
             fast_count += usize::from(differential(&yaml));
         }
-        assert!(seen > 50 && fast_count * 10 >= seen * 9, "{fast_count} of {seen} read by the subset parser");
+        assert!(
+            seen > 50 && fast_count * 10 >= seen * 9,
+            "{fast_count} of {seen} read by the subset parser"
+        );
     }
 }

@@ -247,8 +247,18 @@ fn handle(stream: TcpStream, shared: &Shared) {
             path,
             dir_without_slash,
         } => {
-            let site = shared.site();
-            let page = match site.page(&path) {
+            // A rebuild stops the renderer of the site being shown: ask the newer one.
+            let mut site = shared.site();
+            let mut result = site.page(&path);
+            for _ in 0..400 {
+                if !matches!(&result, Err(e) if e == super::preview::STOPPED) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                site = shared.site();
+                result = site.page(&path);
+            }
+            let page = match result {
                 Ok(page) => page,
                 Err(problem) => {
                     // A template error: show it over an empty page rather than fail.

@@ -195,8 +195,8 @@ fn report(o: &Outcome, lang: Lang, first: bool) {
     if o.errors.is_empty() {
         let what = if first { "built" } else { "rebuilt" };
         println!(
-            "{what} in {:.0} ms: {} file(s) read, {} report(s) checked; pages are rendered as they are opened",
-            o.millis, o.files_read, o.reports
+            "{what} in {:.0} ms: {} file(s) read, {} of {} report(s) checked; pages are rendered as they are opened",
+            o.millis, o.files_read, o.checked, o.reports
         );
     } else {
         for e in &o.errors {

@@ -18,11 +18,10 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::check::ReportChecks;
+use crate::check::LiveLibrary;
 use crate::config::Config;
 use crate::error::{Diagnostic, Error, Lang};
 use crate::load::{self, SourceFile};
-use crate::model::Library;
 use crate::render::{self, Planned, SiteRender, Theme};
 use crate::schema::{Registry, Severity};
 
@@ -129,10 +128,9 @@ impl Site {
     }
 }
 
-/// Everything one good build's pages are made from.
+/// Everything the pages are made from.
 struct Model {
-    library: Library,
-    checks: Vec<ReportChecks>,
+    live: LiveLibrary,
     config: Arc<Config>,
     registry: Arc<Registry>,
     theme: Arc<Theme>,
@@ -140,79 +138,118 @@ struct Model {
 
 type Rendered = Result<Option<Arc<Vec<u8>>>, String>;
 
-/// The pages of one good build, rendered on request and kept. A rebuild therefore costs
-/// the model and the checks only; the browser then asks for the few pages it shows, as
-/// Hugo's fast render mode does. A thread owns the build (the renderer borrows it) and
-/// answers requests in turn; it ends when the last `Pages` handle is dropped.
+/// What the render thread is asked.
+enum Request {
+    Page(String, mpsc::Sender<Rendered>),
+    /// Stop and hand the model back, for the next rebuild to update in place.
+    Stop(mpsc::Sender<Model>),
+}
+
+/// What [`Pages::get`] says when the renderer stopped for a rebuild: ask the newer site.
+pub const STOPPED: &str = "the preview's renderer stopped";
+
+/// The pages of one build, rendered on request and kept. A rebuild therefore costs the
+/// model and the checks only; the browser then asks for the few pages it shows, as Hugo's
+/// fast render mode does. A thread owns the model (the renderer borrows it) and answers
+/// requests in turn; a rebuild stops it and takes the model back to update it in place.
 pub struct Pages {
-    requests: Mutex<mpsc::Sender<(String, mpsc::Sender<Rendered>)>>,
+    requests: Mutex<mpsc::Sender<Request>>,
 }
 
 impl Pages {
     fn start(model: Model) -> Result<Pages, Error> {
-        let (tx, rx) = mpsc::channel::<(String, mpsc::Sender<Rendered>)>();
+        let (tx, rx) = mpsc::channel::<Request>();
         std::thread::Builder::new()
             .name("portalgen-render".into())
-            .spawn(move || serve_pages(&model, &rx))
+            .spawn(move || serve_pages(model, &rx))
             .map_err(|e| Error::Usage(format!("cannot start the preview's renderer: {e}")))?;
         Ok(Pages {
             requests: Mutex::new(tx),
         })
     }
 
-    /// The page at `path`, rendered now if it was not yet.
+    fn send(&self, request: Request) -> bool {
+        match self.requests.lock() {
+            Ok(s) => s.send(request).is_ok(),
+            Err(poisoned) => poisoned.into_inner().send(request).is_ok(),
+        }
+    }
+
+    /// The page at `path`, rendered now if it was not yet. `Err(STOPPED)` when a rebuild
+    /// has taken the model.
     pub fn get(&self, path: &str) -> Rendered {
         let (tx, rx) = mpsc::channel();
-        let sent = match self.requests.lock() {
-            Ok(s) => s.send((path.to_owned(), tx)),
-            Err(poisoned) => poisoned.into_inner().send((path.to_owned(), tx)),
-        };
-        if sent.is_err() {
-            return Err("the preview's renderer stopped".to_owned());
+        if !self.send(Request::Page(path.to_owned(), tx)) {
+            return Err(STOPPED.to_owned());
         }
-        rx.recv()
-            .unwrap_or_else(|_| Err("the preview's renderer stopped".to_owned()))
+        rx.recv().unwrap_or_else(|_| Err(STOPPED.to_owned()))
+    }
+
+    /// Stops the renderer (after the request it is answering) and returns the model.
+    fn stop(&self) -> Option<Model> {
+        let (tx, rx) = mpsc::channel();
+        if !self.send(Request::Stop(tx)) {
+            return None;
+        }
+        rx.recv().ok()
     }
 }
 
-/// The render thread: pages by path, each rendered once.
-fn serve_pages(m: &Model, requests: &mpsc::Receiver<(String, mpsc::Sender<Rendered>)>) {
-    let site = SiteRender::new(&m.library, &m.checks, &m.config, &m.registry, &m.theme);
-    let lang = Lang::from_tag(&m.config.language);
-    // Reports, indexes and data first: finding a report page must not wait for every
-    // report's figures, which only the comparison pages need.
-    let mut basic: Option<HashMap<String, Planned>> = None;
-    let mut full: Option<HashMap<String, Planned>> = None;
-    let mut done: HashMap<String, Rendered> = HashMap::new();
-    let index = |plan: Vec<Planned>| -> HashMap<String, Planned> {
-        plan.into_iter().map(|p| (p.path.clone(), p)).collect()
-    };
-    while let Ok((path, reply)) = requests.recv() {
-        if let Some(r) = done.get(&path) {
-            let _ = reply.send(r.clone());
-            continue;
+/// The render thread: pages by path, each rendered once, until told to stop.
+fn serve_pages(model: Model, requests: &mpsc::Receiver<Request>) {
+    let stop = {
+        let m = &model;
+        let site = SiteRender::new(
+            m.live.library(),
+            m.live.checks(),
+            &m.config,
+            &m.registry,
+            &m.theme,
+        );
+        let lang = Lang::from_tag(&m.config.language);
+        // Reports, indexes and data first: finding a report page must not wait for every
+        // report's figures, which only the comparison pages need.
+        let mut basic: Option<HashMap<String, Planned>> = None;
+        let mut full: Option<HashMap<String, Planned>> = None;
+        let mut done: HashMap<String, Rendered> = HashMap::new();
+        let index = |plan: Vec<Planned>| -> HashMap<String, Planned> {
+            plan.into_iter().map(|p| (p.path.clone(), p)).collect()
+        };
+        loop {
+            let (path, reply) = match requests.recv() {
+                Ok(Request::Page(path, reply)) => (path, reply),
+                Ok(Request::Stop(back)) => break Some(back),
+                Err(_) => break None,
+            };
+            if let Some(r) = done.get(&path) {
+                let _ = reply.send(r.clone());
+                continue;
+            }
+            let basic = basic.get_or_insert_with(|| index(site.plan_without_comparisons()));
+            let planned = match basic.get(&path) {
+                Some(p) => Some(p),
+                None => full.get_or_insert_with(|| index(site.plan())).get(&path),
+            };
+            let result = match planned {
+                None => Ok(None),
+                Some(p) => site
+                    .render(p)
+                    .map(|o| o.map(|bytes| Arc::new(site.finish(p, bytes))))
+                    .map_err(|e| match e {
+                        Error::Diagnostics(list) => list
+                            .iter()
+                            .map(|d| d.render(lang))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        other => other.render(lang),
+                    }),
+            };
+            done.insert(path, result.clone());
+            let _ = reply.send(result);
         }
-        let basic = basic.get_or_insert_with(|| index(site.plan_without_comparisons()));
-        let planned = match basic.get(&path) {
-            Some(p) => Some(p),
-            None => full.get_or_insert_with(|| index(site.plan())).get(&path),
-        };
-        let result = match planned {
-            None => Ok(None),
-            Some(p) => site
-                .render(p)
-                .map(|o| o.map(|bytes| Arc::new(site.finish(p, bytes))))
-                .map_err(|e| match e {
-                    Error::Diagnostics(list) => list
-                        .iter()
-                        .map(|d| d.render(lang))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    other => other.render(lang),
-                }),
-        };
-        done.insert(path, result.clone());
-        let _ = reply.send(result);
+    };
+    if let Some(back) = stop {
+        let _ = back.send(model);
     }
 }
 
@@ -223,6 +260,8 @@ pub struct Outcome {
     pub files_read: usize,
     /// Reports in the portal.
     pub reports: usize,
+    /// Reports whose checks ran again.
+    pub checked: usize,
     /// The problems found (errors only), rendered as `portalgen check` prints them.
     pub errors: Vec<String>,
     pub millis: f64,
@@ -235,11 +274,14 @@ pub struct Preview {
     config: Option<Arc<Config>>,
     registry: Option<Arc<Registry>>,
     theme: Option<Arc<Theme>>,
-    /// Every report file as last read, by absolute path.
-    sources: BTreeMap<PathBuf, Result<SourceFile, Box<Diagnostic>>>,
-    /// The last good build's pages.
+    /// Every report file as last read successfully, by absolute path. A file that does not
+    /// parse any more keeps its last good version here (its page stays, under the overlay).
+    sources: BTreeMap<PathBuf, SourceFile>,
+    /// Files that do not parse now, with the problem.
+    unreadable: BTreeMap<PathBuf, Diagnostic>,
+    /// The pages, from the model of the last rebuild.
     pages: Option<Arc<Pages>>,
-    /// Report file (relative) → its page, from the last good build.
+    /// Report file (relative) → its page.
     known: HashMap<String, String>,
     global_errors: Vec<String>,
     page_errors: HashMap<String, Vec<String>>,
@@ -255,6 +297,7 @@ impl Preview {
             registry: None,
             theme: None,
             sources: BTreeMap::new(),
+            unreadable: BTreeMap::new(),
             pages: None,
             known: HashMap::new(),
             global_errors: Vec::new(),
@@ -277,13 +320,13 @@ impl Preview {
         }
     }
 
-    /// Rebuilds what `changes` touches. Never fails: problems are kept, shown, and the
-    /// last good pages stay.
+    /// Rebuilds what `changes` touches. Never fails: problems are kept and shown.
     pub fn rebuild(&mut self, changes: &Changes) -> Outcome {
         let started = Instant::now();
         let mut outcome = Outcome {
             files_read: 0,
             reports: 0,
+            checked: 0,
             errors: Vec::new(),
             millis: 0.0,
         };
@@ -324,11 +367,16 @@ impl Preview {
     fn try_rebuild(&mut self, changes: &Changes, outcome: &mut Outcome) -> Result<(), Problems> {
         let root = self.root.clone();
         let fatal = Problems::Fatal;
+        // The renderer gives the model back; everything below updates it or starts anew.
+        let mut model = self.pages.take().and_then(|p| p.stop());
+        let mut fresh = model.is_none() || changes.content;
         if changes.everything || self.config.is_none() || self.registry.is_none() {
             self.config = None;
             self.registry = None;
             self.theme = None;
             self.sources.clear();
+            self.unreadable.clear();
+            fresh = true;
             let config = Config::load(&root).map_err(fatal)?;
             self.lang = Lang::from_tag(&config.language);
             self.config = Some(Arc::new(config));
@@ -353,79 +401,90 @@ impl Preview {
         // Report files: the list from disk; re-read what is new or changed.
         let listed = load::find_reports(&root, &root.join("content")).map_err(fatal)?;
         let listed_set: HashSet<&PathBuf> = listed.iter().collect();
-        self.sources.retain(|p, _| listed_set.contains(p));
+        let gone: Vec<PathBuf> = self
+            .sources
+            .keys()
+            .filter(|p| !listed_set.contains(p))
+            .cloned()
+            .collect();
+        self.unreadable.retain(|p, _| listed_set.contains(p));
         let to_read: Vec<&PathBuf> = listed
             .iter()
-            .filter(|p| changes.reports.contains(*p) || !self.sources.contains_key(*p))
+            .filter(|p| {
+                changes.reports.contains(*p)
+                    || !(self.sources.contains_key(*p) || self.unreadable.contains_key(*p))
+            })
             .collect();
         outcome.files_read = to_read.len();
         let read: Vec<_> = to_read
             .par_iter()
             .map(|p| ((*p).clone(), load::read_report(&root, p)))
             .collect();
+        let mut updated: Vec<PathBuf> = Vec::new();
         for (p, r) in read {
-            self.sources.insert(p, r);
+            match r {
+                Ok(source) => {
+                    self.unreadable.remove(&p);
+                    self.sources.insert(p.clone(), source);
+                    updated.push(p);
+                }
+                Err(d) => {
+                    self.unreadable.insert(p, *d);
+                }
+            }
+        }
+        let mut removed: Vec<String> = Vec::new();
+        for p in gone {
+            if let Some(s) = self.sources.remove(&p) {
+                removed.push(s.rel);
+            }
         }
 
-        // Model and checks, over every report.
-        let mut problems: Vec<Diagnostic> = Vec::new();
-        let mut good = Vec::with_capacity(self.sources.len());
-        for s in self.sources.values() {
-            match s {
-                Ok(s) => good.push(s.clone()),
-                Err(d) => problems.push((**d).clone()),
+        // Model and checks: from scratch, or only what the change can affect.
+        let live = match model.take() {
+            Some(mut m) if !fresh => {
+                let mut list: Vec<(&str, Option<&SourceFile>)> = updated
+                    .iter()
+                    .filter_map(|p| self.sources.get(p))
+                    .map(|s| (s.rel.as_str(), Some(s)))
+                    .collect();
+                list.extend(removed.iter().map(|rel| (rel.as_str(), None)));
+                outcome.checked = m.live.update(&list, &registry).len();
+                m.live
             }
-        }
-        let library = match crate::agencies::load(&root) {
-            Ok(agencies) => match crate::model::build_library_with(good, &registry, agencies) {
-                Ok(lib) => Some(lib),
-                Err(more) => {
-                    problems.extend(more);
-                    None
-                }
-            },
-            Err(more) => {
-                problems.extend(more);
-                None
+            _ => {
+                let agencies = crate::agencies::load(&root).map_err(|d| {
+                    Problems::Located(d)
+                })?;
+                let files: Vec<&SourceFile> = self.sources.values().collect();
+                let live = LiveLibrary::new(&files, &registry, agencies);
+                outcome.checked = live.library().reports.len();
+                live
             }
         };
-        let Some(library) = library else {
-            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-            return Err(Problems::Located(problems));
-        };
-        outcome.reports = library.reports.len();
-        // Pages of reports that are new since the last good build can show their problems.
-        for r in &library.reports {
-            self.known
-                .entry(r.file.clone())
-                .or_insert_with(|| render::report_url(r));
-        }
-        let checks = crate::check::check_library(&library, &registry);
-        problems.extend(
-            checks
-                .iter()
-                .flat_map(|c| c.diagnostics.iter())
-                .filter(|d| d.severity == Severity::Error)
-                .cloned(),
-        );
-        if !problems.is_empty() {
-            return Err(Problems::Located(problems));
-        }
-        self.known = library
+        outcome.reports = live.library().reports.len();
+        self.known = live
+            .library()
             .reports
             .iter()
             .map(|r| (r.file.clone(), render::report_url(r)))
             .collect();
+        let mut problems: Vec<Diagnostic> = self.unreadable.values().cloned().collect();
+        problems.extend(live.problems());
         let pages = Pages::start(Model {
-            library,
-            checks,
+            live,
             config,
             registry,
             theme,
         })
         .map_err(fatal)?;
         self.pages = Some(Arc::new(pages));
-        Ok(())
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            Err(Problems::Located(problems))
+        }
     }
 }
 
