@@ -398,27 +398,40 @@ impl Preview {
             return Err(Problems::Fatal(Error::Usage("no settings".into())));
         };
 
-        // Report files: the list from disk; re-read what is new or changed.
-        let listed = load::find_reports(&root, &root.join("content")).map_err(fatal)?;
-        let listed_set: HashSet<&PathBuf> = listed.iter().collect();
-        let gone: Vec<PathBuf> = self
-            .sources
-            .keys()
-            .filter(|p| !listed_set.contains(p))
-            .cloned()
-            .collect();
-        self.unreadable.retain(|p, _| listed_set.contains(p));
-        let to_read: Vec<&PathBuf> = listed
-            .iter()
-            .filter(|p| {
-                changes.reports.contains(*p)
-                    || !(self.sources.contains_key(*p) || self.unreadable.contains_key(*p))
-            })
-            .collect();
+        // Report files: what is new, changed or gone. Only a change under content/ other
+        // than a report file (a folder, the registry) or a fresh start lists the folder: at
+        // 10,000 reports the walk alone would take most of a save's budget.
+        let (to_read, gone): (Vec<PathBuf>, Vec<PathBuf>) = if fresh {
+            let listed = load::find_reports(&root, &root.join("content")).map_err(fatal)?;
+            let listed_set: HashSet<&PathBuf> = listed.iter().collect();
+            let gone = self
+                .sources
+                .keys()
+                .filter(|p| !listed_set.contains(p))
+                .cloned()
+                .collect();
+            self.unreadable.retain(|p, _| listed_set.contains(p));
+            let to_read = listed
+                .iter()
+                .filter(|p| {
+                    changes.reports.contains(*p)
+                        || !(self.sources.contains_key(*p) || self.unreadable.contains_key(*p))
+                })
+                .cloned()
+                .collect();
+            (to_read, gone)
+        } else {
+            let (present, gone): (Vec<PathBuf>, Vec<PathBuf>) =
+                changes.reports.iter().cloned().partition(|p| p.is_file());
+            for p in &gone {
+                self.unreadable.remove(p);
+            }
+            (present, gone)
+        };
         outcome.files_read = to_read.len();
         let read: Vec<_> = to_read
             .par_iter()
-            .map(|p| ((*p).clone(), load::read_report(&root, p)))
+            .map(|p| (p.clone(), load::read_report(&root, p)))
             .collect();
         let mut updated: Vec<PathBuf> = Vec::new();
         for (p, r) in read {
@@ -463,12 +476,26 @@ impl Preview {
             }
         };
         outcome.reports = live.library().reports.len();
-        self.known = live
-            .library()
-            .reports
-            .iter()
-            .map(|r| (r.file.clone(), render::report_url(r)))
-            .collect();
+        if fresh {
+            self.known = live
+                .library()
+                .reports
+                .iter()
+                .map(|r| (r.file.clone(), render::report_url(r)))
+                .collect();
+        } else {
+            for rel in &removed {
+                self.known.remove(rel);
+            }
+            for p in &updated {
+                let Some(rel) = self.sources.get(p).map(|s| s.rel.as_str()) else {
+                    continue;
+                };
+                if let Some(r) = live.library().reports.iter().find(|r| r.file == rel) {
+                    self.known.insert(r.file.clone(), render::report_url(r));
+                }
+            }
+        }
         let mut problems: Vec<Diagnostic> = self.unreadable.values().cloned().collect();
         problems.extend(live.problems());
         let pages = Pages::start(Model {
