@@ -86,7 +86,10 @@ fn main() {
         times.push(reloaded.duration_since(saved).as_secs_f64() * 1000.0);
         // What the browser does next: fetch the page, which must show the edit.
         let body = get(addr, &page);
-        assert!(body.contains(&format!("第 {i} 次修改")), "the page shows the edit");
+        assert!(
+            body.contains(&format!("第 {i} 次修改")),
+            "the page shows the edit"
+        );
         shown.push(saved.elapsed().as_secs_f64() * 1000.0);
         if let Ok(l) = lines.recv_timeout(Duration::from_secs(5)) {
             rebuilds.push(l);

@@ -273,12 +273,15 @@ impl Prepared<'_> {
     }
 }
 
+/// Puts one value into a template's context.
+type ContextPart<'s> = Box<dyn FnOnce(&mut Context) + 's>;
+
 /// A template's context before it is built: the values, and a hash of them as JSON (the
 /// page's key). Tera's own context is built only when the page is rendered, so a page
 /// whose key did not change since the last build costs its views and a hash, no more.
 pub struct PageContext<'s> {
     hasher: std::hash::DefaultHasher,
-    parts: Vec<Box<dyn FnOnce(&mut Context) + 's>>,
+    parts: Vec<ContextPart<'s>>,
 }
 
 impl<'s> PageContext<'s> {
@@ -305,7 +308,8 @@ impl<'s> PageContext<'s> {
         // Views serialize in a fixed order (structs, lists, ordered maps), so equal views
         // hash equal. A value that cannot be written as JSON fails the render later.
         let _ = serde_json::to_writer(Hashing(&mut self.hasher), &value);
-        self.parts.push(Box::new(move |ctx| ctx.insert(key, &value)));
+        self.parts
+            .push(Box::new(move |ctx| ctx.insert(key, &value)));
     }
 
     fn key(&self) -> u64 {

@@ -201,8 +201,7 @@ pub fn index(docs: &[SearchDoc]) -> Page {
             out
         })
         .collect();
-    let mut by_token: std::collections::HashMap<Token, Vec<u64>> =
-        std::collections::HashMap::new();
+    let mut by_token: std::collections::HashMap<Token, Vec<u64>> = std::collections::HashMap::new();
     for (token, id) in per_doc.into_iter().flatten() {
         by_token.entry(token).or_default().push(id);
     }

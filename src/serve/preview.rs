@@ -466,9 +466,7 @@ impl Preview {
                 m.live
             }
             _ => {
-                let agencies = crate::agencies::load(&root).map_err(|d| {
-                    Problems::Located(d)
-                })?;
+                let agencies = crate::agencies::load(&root).map_err(Problems::Located)?;
                 let files: Vec<&SourceFile> = self.sources.values().collect();
                 let live = LiveLibrary::new(&files, &registry, agencies);
                 outcome.checked = live.library().reports.len();
