@@ -271,7 +271,7 @@ fn a_generated_portal_of_2000_reports_checks_and_builds() {
     .collect();
     for y in &years {
         expected.push(format!("years/{y}/index.html"));
-        // Peers of the year (the pages per sort order are not asserted: they are going).
+        // Peers of the year: one page, sorted in the browser.
         expected.push(format!("years/{y}/compare/index.html"));
     }
     for (id, (_, ys)) in &agencies {
