@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::decimal::Decimal;
 use crate::i18n::Translations;
 use crate::model::{AgencyKind, BlockData, Cell, Library, Origin, Report, TableData};
-use crate::render::{kind_label, report_url};
+use crate::render::{agency_url, kind_label, report_url};
 use crate::schema::{Comparable, Registry, Schema, Table, Term};
 use crate::tables::{self, HeaderCell};
 
@@ -549,10 +549,6 @@ pub struct Comparisons<'a> {
     visits: AtomicUsize,
     /// The interface's words (kinds of agency, the chart's texts).
     words: Arc<Translations>,
-}
-
-pub fn agency_url(id: &str) -> String {
-    format!("agencies/{id}/index.html")
 }
 
 pub fn pair_url(id: &str, y1: i32, y2: i32) -> String {

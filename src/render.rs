@@ -167,7 +167,7 @@ pub fn report_url(r: &Report) -> String {
     format!("reports/{}/{}/index.html", r.year, r.agency_id)
 }
 
-fn agency_url(id: &str) -> String {
+pub fn agency_url(id: &str) -> String {
     format!("agencies/{id}/index.html")
 }
 
@@ -777,11 +777,14 @@ impl<'a> SiteRender<'a> {
         })
     }
 
-    fn sections(&self, r: &Report) -> Result<Vec<Section>, Error> {
-        let schema = self
-            .registry
+    fn schema(&self, r: &Report) -> Result<&'a crate::schema::Schema, Error> {
+        self.registry
             .get(&r.format)
-            .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))?;
+            .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))
+    }
+
+    fn sections(&self, r: &Report) -> Result<Vec<Section>, Error> {
+        let schema = self.schema(r)?;
         markdown::render_body(
             &r.file,
             &r.body,
@@ -794,10 +797,7 @@ impl<'a> SiteRender<'a> {
 
     /// A report's page, prepared, and its search document.
     fn report_page(&self, r: &'a Report) -> Result<(Prepared<'_>, SearchDoc), Error> {
-        let schema = self
-            .registry
-            .get(&r.format)
-            .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))?;
+        let schema = self.schema(r)?;
         let sections = self.sections(r)?;
         let tables = schema
             .tables
