@@ -664,20 +664,6 @@ impl<'a> SiteRender<'a> {
         render(self.theme, name, ctx)
     }
 
-    /// The last step of a page: minified when it is HTML and the portal asks for it. Kept
-    /// apart from [`SiteRender::render`] so that the write stage can skip it for a page
-    /// whose rendered bytes did not change since the last build.
-    pub fn finish(&self, page: &Planned, bytes: Vec<u8>) -> Vec<u8> {
-        if self.config.minify
-            && page.path.ends_with(".html")
-            && !matches!(page.kind, PageKind::Asset(_))
-        {
-            minify(&bytes)
-        } else {
-            bytes
-        }
-    }
-
     fn summary(&self, r: &'a Report) -> Summary<'a> {
         let schema = self.registry.get(&r.format);
         let status = self
@@ -785,14 +771,23 @@ impl<'a> SiteRender<'a> {
 
     fn sections(&self, r: &Report) -> Result<Vec<Section>, Error> {
         let schema = self.schema(r)?;
-        markdown::render_body(
+        let mut sections = markdown::render_body(
             &r.file,
             &r.body,
             r.body_line,
             schema,
             self.config.allow_html,
         )
-        .map_err(Error::Diagnostics)
+        .map_err(Error::Diagnostics)?;
+        if self.config.minify {
+            // The templates are minified once (see `Theme::load`); the text is minified here.
+            for part in sections.iter_mut().flat_map(|s| s.parts.iter_mut()) {
+                if let markdown::Part::Html { html } = part {
+                    *html = crate::htmlmin::html(html);
+                }
+            }
+        }
+        Ok(sections)
     }
 
     /// A report's page, prepared, and its search document.
@@ -865,7 +860,6 @@ pub fn render_site(
         let Some(content) = site.complete(prepared)? else {
             return Ok(());
         };
-        let content = site.finish(p, content);
         if let Ok(mut v) = pages.lock() {
             v.push(Page {
                 path: p.path.clone(),
@@ -883,19 +877,10 @@ pub fn render_site(
     Ok(pages)
 }
 
-/// Renders a template. The page is not minified yet: see [`SiteRender::finish`].
+/// Renders a template (minified by the theme's templates when the portal asks for it).
 fn render(theme: &Theme, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
-    let html = theme.tera.render(name, ctx).map_err(|e| theme.error(e))?;
+    let html = theme.render(name, ctx)?;
     Ok(html.into_bytes())
-}
-
-/// Minifies a rendered HTML page.
-fn minify(html: &[u8]) -> Vec<u8> {
-    let mut cfg = minify_html::Cfg::new();
-    cfg.keep_closing_tags = true;
-    cfg.keep_html_and_head_opening_tags = true;
-    cfg.minify_css = true;
-    minify_html::minify(html, &cfg)
 }
 
 /// The report's metadata and every cell, for download: `{table: {row: {column: value}}}`.

@@ -161,7 +161,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         let key = prepared.key() ^ site_key;
         staging.put_keyed(&p.path, key, || {
             timings.page(p.kind.name(), || {
-                Ok(site.complete(prepared)?.map(|bytes| site.finish(p, bytes)))
+                site.complete(prepared)
             })
         })
     };

@@ -23,7 +23,12 @@ include!(concat!(env!("OUT_DIR"), "/builtin_themes.rs"));
 
 /// A theme ready to render: compiled templates, static files and settings.
 pub struct Theme {
+    /// The templates pages are rendered with: minified (see [`crate::htmlmin`]) when the
+    /// portal asks for minified pages.
     pub(crate) tera: Tera,
+    /// The templates as written, kept when `tera` holds minified ones: an error is reported
+    /// from these, so that its line and column are those of the file.
+    written: Option<Tera>,
     pub(crate) assets: Vec<Page>,
     /// Setting name → value (the portal's, else the theme's default), for templates as `theme`.
     pub settings: serde_json::Map<String, serde_json::Value>,
@@ -280,11 +285,24 @@ impl Theme {
             }
         }
         crate::i18n::check_templates(&words, &sources)?;
-        let mut tera = Tera::new();
-        crate::render::register_filters(&mut tera);
-        crate::i18n::register(&mut tera, words.clone());
-        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| template_error(&origins, e))?;
+        let compile = |sources: &[(String, String)]| {
+            let mut tera = Tera::new();
+            crate::render::register_filters(&mut tera);
+            crate::i18n::register(&mut tera, words.clone());
+            tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+                .map_err(|e| template_error(&origins, e))?;
+            Ok::<_, Error>(tera)
+        };
+        // Compiled as written first, so that a syntax error points into the file.
+        let mut tera = compile(&sources)?;
+        let mut written = None;
+        if config.minify {
+            let minified: Vec<(String, String)> = sources
+                .iter()
+                .map(|(n, t)| (n.clone(), crate::htmlmin::template(t)))
+                .collect();
+            written = Some(std::mem::replace(&mut tera, compile(&minified)?));
+        }
         for required in TEMPLATES {
             if !tera.contains_template(required) {
                 return Err(Error::Template(format!(
@@ -295,6 +313,7 @@ impl Theme {
         }
         Ok(Theme {
             tera,
+            written,
             assets,
             settings,
             origins,
@@ -306,6 +325,18 @@ impl Theme {
     /// A Tera error, with the file each template came from.
     pub fn error(&self, e: tera::Error) -> Error {
         template_error(&self.origins, e)
+    }
+
+    /// Renders template `name`. An error is reported as the templates as written give it
+    /// (the minified ones would give other lines and columns).
+    pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, Error> {
+        self.tera.render(name, ctx).map_err(|e| {
+            let e = match &self.written {
+                Some(written) => written.render(name, ctx).err().unwrap_or(e),
+                None => e,
+            };
+            self.error(e)
+        })
     }
 }
 

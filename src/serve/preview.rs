@@ -234,7 +234,7 @@ fn serve_pages(model: Model, requests: &mpsc::Receiver<Request>) {
                 None => Ok(None),
                 Some(p) => site
                     .render(p)
-                    .map(|o| o.map(|bytes| Arc::new(site.finish(p, bytes))))
+                    .map(|o| o.map(Arc::new))
                     .map_err(|e| match e {
                         Error::Diagnostics(list) => list
                             .iter()
