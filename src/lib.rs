@@ -12,6 +12,7 @@ pub mod config;
 pub mod decimal;
 pub mod error;
 pub mod feeds;
+pub mod fingerprint;
 pub mod htmlmin;
 pub mod i18n;
 pub mod import;

@@ -263,10 +263,10 @@ impl Prepared<'_> {
     /// the caller adds): equal keys, equal pages.
     pub fn key(&self) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = crate::fingerprint::hasher();
         match self {
             Prepared::Template { name, ctx } => (name, ctx.key()).hash(&mut h),
-            Prepared::Bytes(bytes) => bytes.hash(&mut h),
+            Prepared::Bytes(bytes) => crate::fingerprint::of_bytes(bytes).hash(&mut h),
             Prepared::Missing => {}
         }
         h.finish()
@@ -280,21 +280,21 @@ type ContextPart<'s> = Box<dyn FnOnce(&mut Context) + 's>;
 /// page's key). Tera's own context is built only when the page is rendered, so a page
 /// whose key did not change since the last build costs its views and a hash, no more.
 pub struct PageContext<'s> {
-    hasher: std::hash::DefaultHasher,
+    hasher: crate::fingerprint::Hasher,
     parts: Vec<ContextPart<'s>>,
 }
 
 impl<'s> PageContext<'s> {
     fn new() -> PageContext<'s> {
         PageContext {
-            hasher: std::hash::DefaultHasher::new(),
+            hasher: crate::fingerprint::hasher(),
             parts: Vec::new(),
         }
     }
 
     fn insert<T: Serialize + 's>(&mut self, key: &'static str, value: T) {
         use std::hash::Hash;
-        struct Hashing<'h>(&'h mut std::hash::DefaultHasher);
+        struct Hashing<'h>(&'h mut crate::fingerprint::Hasher);
         impl std::io::Write for Hashing<'_> {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 std::hash::Hasher::write(self.0, buf);
@@ -307,7 +307,10 @@ impl<'s> PageContext<'s> {
         key.hash(&mut self.hasher);
         // Views serialize in a fixed order (structs, lists, ordered maps), so equal views
         // hash equal. A value that cannot be written as JSON fails the render later.
-        let _ = serde_json::to_writer(Hashing(&mut self.hasher), &value);
+        // Buffered: serde_json writes a few bytes at a time, and each hasher call has a cost.
+        let mut w = std::io::BufWriter::with_capacity(8 * 1024, Hashing(&mut self.hasher));
+        let _ = serde_json::to_writer(&mut w, &value);
+        let _ = std::io::Write::flush(&mut w);
         self.parts
             .push(Box::new(move |ctx| ctx.insert(key, &value)));
     }

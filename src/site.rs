@@ -141,7 +141,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     // settings that change output, this version of portalgen).
     let site_key = {
         use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = crate::fingerprint::hasher();
         (theme.fingerprint, config.minify, env!("CARGO_PKG_VERSION")).hash(&mut h);
         h.finish()
     };

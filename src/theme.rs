@@ -256,7 +256,7 @@ impl Theme {
 
         let fingerprint = {
             use std::hash::{Hash, Hasher};
-            let mut h = std::hash::DefaultHasher::new();
+            let mut h = crate::fingerprint::hasher();
             for (rel, file) in &files {
                 rel.hash(&mut h);
                 file.content.hash(&mut h);

@@ -15,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -43,11 +42,7 @@ struct Entry {
 }
 
 fn hash(bytes: &[u8]) -> u64 {
-    // `DefaultHasher::new()` has fixed keys: the same bytes give the same hash in every
-    // run (a Rust release that changed the algorithm would only cost one full comparison).
-    let mut h = std::hash::DefaultHasher::new();
-    h.write(bytes);
-    h.finish()
+    crate::fingerprint::of_bytes(bytes)
 }
 
 fn stat(path: &Path) -> Option<(u64, u128)> {
