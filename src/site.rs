@@ -206,7 +206,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
 struct Timings {
     on: bool,
     last: std::sync::Mutex<Instant>,
-    stages: std::sync::Mutex<Vec<(&'static str, f64)>>,
+    stages: std::sync::Mutex<Vec<(&'static str, f64, u64)>>,
     pages: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, usize, f64)>>,
     /// Per kind of page: count and time spent preparing (views, data files, keys).
     prepared: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, f64)>>,
@@ -227,7 +227,7 @@ impl Timings {
         if let (true, Ok(mut last), Ok(mut stages)) =
             (self.on, self.last.lock(), self.stages.lock())
         {
-            stages.push((name, last.elapsed().as_secs_f64() * 1000.0));
+            stages.push((name, last.elapsed().as_secs_f64() * 1000.0, peak_memory_mib()));
             *last = Instant::now();
         }
     }
@@ -271,8 +271,8 @@ impl Timings {
             return;
         }
         if let Ok(stages) = self.stages.lock() {
-            for (name, ms) in stages.iter() {
-                eprintln!("timing: {name:<16} {ms:>9.1} ms wall");
+            for (name, ms, peak) in stages.iter() {
+                eprintln!("timing: {name:<16} {ms:>9.1} ms wall  peak memory so far {peak:>6} MiB");
             }
         }
         if let Ok(pages) = self.pages.lock() {
@@ -362,4 +362,17 @@ pub fn check_text(rel: &str, text: &str, previous: Option<(&str, &str)>) -> Vec<
             .collect(),
         Err(d) => d,
     }
+}
+
+/// The process's peak resident memory so far, in MiB (Linux; 0 elsewhere): where in a
+/// build the memory goes.
+fn peak_memory_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }
