@@ -110,15 +110,47 @@ impl std::ops::Add for Decimal {
 impl fmt::Display for Decimal {
     /// Prints as many places as the author wrote (`2595.45` stays `2595.45`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.units < 0 { "-" } else { "" };
         let abs = self.units.unsigned_abs();
-        let base = 10u128.pow(MAX_SCALE);
-        let int = abs / base;
-        if self.scale == 0 {
-            return write!(f, "{sign}{int}");
+        let Ok(small) = u64::try_from(abs) else {
+            let sign = if self.units < 0 { "-" } else { "" };
+            let base = 10u128.pow(MAX_SCALE);
+            let int = abs / base;
+            if self.scale == 0 {
+                return write!(f, "{sign}{int}");
+            }
+            let frac = (abs % base) / 10u128.pow(MAX_SCALE - self.scale);
+            return write!(f, "{sign}{int}.{frac:0width$}", width = self.scale as usize);
+        };
+        // Every cell of every page and data file is printed, so without `write!` or
+        // 128-bit division: digits into a buffer, right to left.
+        let mut buf = [0u8; 32];
+        let mut at = buf.len();
+        let mut push = |d: u8| {
+            at -= 1;
+            buf[at] = d;
+        };
+        let base = 10u64.pow(MAX_SCALE);
+        if self.scale > 0 {
+            let mut frac = (small % base) / 10u64.pow(MAX_SCALE - self.scale);
+            for _ in 0..self.scale {
+                push(b'0' + (frac % 10) as u8);
+                frac /= 10;
+            }
+            push(b'.');
         }
-        let frac = (abs % base) / 10u128.pow(MAX_SCALE - self.scale);
-        write!(f, "{sign}{int}.{frac:0width$}", width = self.scale as usize)
+        let mut int = small / base;
+        loop {
+            push(b'0' + (int % 10) as u8);
+            int /= 10;
+            if int == 0 {
+                break;
+            }
+        }
+        if self.units < 0 {
+            push(b'-');
+        }
+        // Only ASCII digits, a point and a sign were written.
+        f.write_str(std::str::from_utf8(&buf[at..]).unwrap_or_default())
     }
 }
 
@@ -128,7 +160,9 @@ mod tests {
 
     #[test]
     fn parses_and_prints_exactly() {
-        for s in ["0", "2595.45", "0.0001", "12.3400", "-3", "100"] {
+        for s in [
+            "0", "2595.45", "0.0001", "12.3400", "-3", "100", "-0.5", "-12.0", "18446744073709", "-99999999999999999999.5",
+        ] {
             assert_eq!(Decimal::parse(s).expect(s).to_string(), s);
         }
         assert_eq!(Decimal::parse("2595.45").map(|d| d.units()), Ok(25_954_500));

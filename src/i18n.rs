@@ -236,12 +236,7 @@ pub fn register(tera: &mut tera::Tera, tr: Arc<Translations>) {
     );
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::html::escape;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ pub mod decimal;
 pub mod error;
 pub mod feeds;
 pub mod fingerprint;
+pub mod html;
 pub mod htmlmin;
 pub mod i18n;
 pub mod import;

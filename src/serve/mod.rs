@@ -233,21 +233,7 @@ fn open_browser(url: &str) {
     }
 }
 
-/// Escapes text for HTML.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::html::escape;
 
 /// The problems, above the page: the same text as `portalgen check`.
 pub fn overlay(errors: &[&str]) -> String {
