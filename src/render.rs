@@ -797,13 +797,21 @@ impl<'a> SiteRender<'a> {
     fn report_page(&self, r: &'a Report) -> Result<(Prepared<'_>, SearchDoc), Error> {
         let schema = self.schema(r)?;
         let sections = self.sections(r)?;
+        let words = &self.theme.words;
+        let marks = tables::CellMarks {
+            mark: words.get("table.computed_mark").unwrap_or("*"),
+            spoken: words.get("table.computed").unwrap_or_default(),
+        };
         let tables = schema
             .tables
             .iter()
             .enumerate()
             .filter_map(|(i, t)| {
-                r.table(&t.key)
-                    .map(|d| (t.key.clone(), tables::view(t, i, d)))
+                r.table(&t.key).map(|d| {
+                    let mut view = tables::view(t, i, d);
+                    view.make_cells_html(&marks);
+                    (t.key.clone(), view)
+                })
             })
             .collect();
         let search_doc = SearchDoc::new(r, &sections);

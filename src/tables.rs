@@ -51,7 +51,51 @@ pub struct HeaderCell {
 #[derive(Debug, Clone, Serialize)]
 pub struct BodyRow {
     pub stubs: Vec<HeaderCell>,
+    /// The data cells (for comparisons; templates get [`BodyRow::cells_html`]).
+    #[serde(skip)]
     pub cells: Vec<DataCell>,
+    /// The data cells as HTML, made by [`TableView::make_cells_html`]: a `td` per cell
+    /// with class `num` (and `computed` when the author left it out), its `headers`, and
+    /// the computed mark. Made here rather than in the template, as a page has hundreds.
+    pub cells_html: String,
+}
+
+/// The words a computed cell is marked with (the theme's `table.computed_mark` and
+/// `table.computed`).
+pub struct CellMarks<'w> {
+    /// Shown after the number, hidden from screen readers.
+    pub mark: &'w str,
+    /// Read by screen readers instead of the mark.
+    pub spoken: &'w str,
+}
+
+impl TableView {
+    /// Fills every body row's `cells_html`.
+    pub fn make_cells_html(&mut self, marks: &CellMarks) {
+        use crate::html::escape_into;
+        for row in self.blocks.iter_mut().flat_map(|b| b.rows.iter_mut()) {
+            let mut html = String::with_capacity(row.cells.len() * 64);
+            for c in &row.cells {
+                html.push_str("<td headers=\"");
+                escape_into(&mut html, &c.headers);
+                html.push_str(if c.computed {
+                    "\" class=\"num computed\">"
+                } else {
+                    "\" class=\"num\">"
+                });
+                escape_into(&mut html, &c.text);
+                if c.computed {
+                    html.push_str("<span class=\"computed-mark\" aria-hidden=\"true\">");
+                    escape_into(&mut html, marks.mark);
+                    html.push_str("</span><span class=\"visually-hidden\">");
+                    escape_into(&mut html, marks.spoken);
+                    html.push_str("</span>");
+                }
+                html.push_str("</td>");
+            }
+            row.cells_html = html;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,6 +239,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                         rows: vec![BodyRow {
                             stubs: Vec::new(),
                             cells,
+                            cells_html: String::new(),
                         }],
                     }
                 }
@@ -329,6 +374,7 @@ fn lay_rows(
                 BodyRow {
                     stubs: std::mem::take(pending),
                     cells: Vec::new(),
+                    cells_html: String::new(),
                 },
                 path.clone(),
             ));
