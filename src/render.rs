@@ -294,23 +294,10 @@ impl<'s> PageContext<'s> {
 
     fn insert<T: Serialize + 's>(&mut self, key: &'static str, value: T) {
         use std::hash::Hash;
-        struct Hashing<'h>(&'h mut crate::fingerprint::Hasher);
-        impl std::io::Write for Hashing<'_> {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                std::hash::Hasher::write(self.0, buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         key.hash(&mut self.hasher);
         // Views serialize in a fixed order (structs, lists, ordered maps), so equal views
-        // hash equal. A value that cannot be written as JSON fails the render later.
-        // Buffered: serde_json writes a few bytes at a time, and each hasher call has a cost.
-        let mut w = std::io::BufWriter::with_capacity(8 * 1024, Hashing(&mut self.hasher));
-        let _ = serde_json::to_writer(&mut w, &value);
-        let _ = std::io::Write::flush(&mut w);
+        // feed equal bytes.
+        crate::fingerprint::feed(&mut self.hasher, &value);
         self.parts
             .push(Box::new(move |ctx| ctx.insert(key, &value)));
     }
