@@ -389,7 +389,12 @@ pub struct Chart {
 /// A body row of a cell-by-cell comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompareRow {
+    /// The row's header cells (templates get them made, as `stubs_html`).
+    #[serde(skip)]
     pub stubs: Vec<HeaderCell>,
+    /// The row's header cells as HTML, rendered once per format's table by the render
+    /// stage (`partials/table_stubs.html`).
+    pub stubs_html: tables::Html,
     /// The row's data cells as HTML: each official cell is three `td`, the first year's
     /// value, the second year's and the difference (class `up`, `down` or `same`), under
     /// the sub-headers of its leaf column (ids `{leaf}a`, `{leaf}b`, `{leaf}d`) and its
@@ -403,8 +408,13 @@ pub struct CompareBlock {
     pub id: String,
     pub caption: Option<String>,
     /// The official header rows, each column header three columns wide (first year,
-    /// second year, change) and the corner one row taller, for the row of `leaves`.
+    /// second year, change) and the corner one row taller, for the row of `leaves`
+    /// (templates get them made, as `head_html`).
+    #[serde(skip)]
     pub header_rows: Vec<Vec<HeaderCell>>,
+    /// The header rows as HTML, rendered once per format's table by the render stage
+    /// (`partials/table_head.html`).
+    pub head_html: tables::Html,
     /// The ids of the leaf column headers, in order: the last header row has the year and
     /// change sub-headers of each.
     pub leaves: Vec<String>,
@@ -421,6 +431,23 @@ pub struct CompareTable {
     pub blocks: Vec<CompareBlock>,
     pub cells: usize,
     pub changed: usize,
+    /// The layout this table was filled in (its header rows and stubs).
+    #[serde(skip)]
+    pub layout: Option<Arc<PairLayout>>,
+}
+
+/// A table's cell-by-cell layout in one format, the same for every pair of its reports:
+/// the header rows (three columns per official column), the row stubs and each cell's
+/// headers. Made once per format and table; a pair fills in its numbers.
+#[derive(Debug)]
+pub struct PairLayout {
+    /// The format, and the table's place in it: which layout this is.
+    pub format: String,
+    pub index: usize,
+    /// The table with its header rows and stubs, and no cells.
+    pub table: CompareTable,
+    /// Each block's rows' cells: their official headers, and their leaf column's id.
+    cells: Vec<Vec<Vec<(String, String)>>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -540,6 +567,8 @@ pub struct Comparisons<'a> {
     visits: AtomicUsize,
     /// The interface's words (kinds of agency, the chart's texts).
     words: Arc<Translations>,
+    /// Tables laid out for comparison, by (format, table).
+    pair_layouts: std::sync::Mutex<HashMap<(String, usize), Arc<PairLayout>>>,
 }
 
 pub fn pair_url(id: &str, y1: i32, y2: i32) -> String {
@@ -584,6 +613,7 @@ impl<'a> Comparisons<'a> {
             by_agency,
             by_year,
             visits: AtomicUsize::new(0),
+            pair_layouts: Default::default(),
             words: Arc::new(Translations::builtin(crate::i18n::DEFAULT)),
         }
     }
@@ -997,6 +1027,19 @@ impl<'a> Comparisons<'a> {
     }
 
     /// Two consecutive years of an agency, cell by cell, in the tables both formats share.
+    /// The comparison layout of `base`'s table `t` (see [`PairLayout`]), made once.
+    fn pair_layout(&self, base: &Schema, t: &Table, index: usize, d: &TableData) -> Arc<PairLayout> {
+        let key = (base.id.clone(), index);
+        if let Some(layout) = self.pair_layouts.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return layout;
+        }
+        let layout = Arc::new(pair_layout(&base.id, t, index, d));
+        if let Ok(mut m) = self.pair_layouts.lock() {
+            return m.entry(key).or_insert(layout).clone();
+        }
+        layout
+    }
+
     pub fn pair(&self, id: &str, y1: i32, y2: i32) -> Option<PairView> {
         let (a, b) = (self.get(id, y1)?, self.get(id, y2)?);
         let (sa, sb) = (a.schema?, b.schema?);
@@ -1015,7 +1058,10 @@ impl<'a> Comparisons<'a> {
                 .then(|| Some((in_layout(a, base, t, decl)?, in_layout(b, base, t, decl)?)))
                 .flatten();
             match data {
-                Some((d1, d2)) => tables_out.push(compare_table(t, ti, &d1, &d2)),
+                Some((d1, d2)) => {
+                    let layout = self.pair_layout(base, t, ti, &d2);
+                    tables_out.push(fill_pair(&layout, &d1, &d2));
+                }
                 None => not_compared.push(NotCompared {
                     section: t.section.clone(),
                     caption: t.caption.clone(),
@@ -1407,17 +1453,16 @@ fn in_layout(
     })
 }
 
-/// Lays out two years of one table under the table's official headers, cell by cell.
-fn compare_table(t: &Table, index: usize, d1: &TableData, d2: &TableData) -> CompareTable {
-    let view = tables::view(t, index, d2);
-    let mut cells_total = 0;
-    let mut changed = 0;
+/// Lays out a table for comparing two years under its official headers, cell by cell
+/// (`d` is any report's data in the format: the layout does not depend on it).
+fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayout {
+    let view = tables::view(t, index, d);
+    let mut cells = Vec::new();
     let blocks = view
         .blocks
         .into_iter()
-        .zip(d1.blocks.iter().zip(&d2.blocks))
         .enumerate()
-        .map(|(bi, (block, (b1, b2)))| {
+        .map(|(bi, block)| {
             // Header ids, shorter than a report page's (`t2b0c5` → `c0c5`): every cell lists
             // up to seven of them, three times over.
             let long = format!("t{index}b{bi}");
@@ -1439,56 +1484,37 @@ fn compare_table(t: &Table, index: usize, d1: &TableData, d2: &TableData) -> Com
                 h.id = rename(&h.id);
                 h
             };
-            let mut values = b1.cells.iter().flatten().zip(b2.cells.iter().flatten());
             let mut leaves: Vec<String> = Vec::new();
+            let mut block_cells = Vec::new();
             let rows = block
                 .rows
                 .into_iter()
                 .map(|row| {
-                    let mut html = String::with_capacity(row.cells.len() * 3 * 48);
-                    let first = leaves.is_empty();
-                    for cell in &row.cells {
-                        let Some((c1, c2)) = values.next() else {
-                            break;
-                        };
-                        let d = c2.value - c1.value;
-                        cells_total += 1;
-                        if d.units() != 0 {
-                            changed += 1;
-                        }
-                        let headers = rename_all(&cell.headers);
-                        let leaf = headers.split_whitespace().next_back().unwrap_or_default();
-                        if first {
-                            leaves.push(leaf.to_owned());
-                        }
-                        let values = [
-                            ("a", c1.value.to_string(), None),
-                            ("b", c2.value.to_string(), None),
-                            ("d", signed(d), Some(direction(d.units()))),
-                        ];
-                        for (suffix, text, class) in values {
-                            html.push_str("<td headers=\"");
-                            escape_into(&mut html, &headers);
-                            html.push(' ');
-                            escape_into(&mut html, leaf);
-                            html.push_str(suffix);
-                            html.push('"');
-                            if let Some(class) = class {
-                                html.push_str(" class=\"");
-                                html.push_str(class);
-                                html.push('"');
-                            }
-                            html.push('>');
-                            escape_into(&mut html, &text);
-                            html.push_str("</td>");
-                        }
+                    let row_cells: Vec<(String, String)> = row
+                        .cells
+                        .iter()
+                        .map(|cell| {
+                            let headers = rename_all(&cell.headers);
+                            let leaf = headers
+                                .split_whitespace()
+                                .next_back()
+                                .unwrap_or_default()
+                                .to_owned();
+                            (headers, leaf)
+                        })
+                        .collect();
+                    if leaves.is_empty() {
+                        leaves = row_cells.iter().map(|(_, leaf)| leaf.clone()).collect();
                     }
+                    block_cells.push(row_cells);
                     CompareRow {
                         stubs: row.stubs.into_iter().map(rename_cell).collect(),
-                        cells_html: html,
+                        stubs_html: tables::Html::default(),
+                        cells_html: String::new(),
                     }
                 })
                 .collect::<Vec<CompareRow>>();
+            cells.push(block_cells);
             // Each official column becomes three (first year, second year, change), under
             // one more header row; the corner (the row headers' column) reaches down to it.
             let corner = format!("t{index}b{bi}h0");
@@ -1512,20 +1538,107 @@ fn compare_table(t: &Table, index: usize, d1: &TableData, d2: &TableData) -> Com
                 id: format!("{}-b{bi}", view.id),
                 caption: block.caption,
                 header_rows,
+                head_html: tables::Html::default(),
                 leaves,
                 rows,
             }
         })
         .collect();
+    PairLayout {
+        format: format.to_owned(),
+        index,
+        table: CompareTable {
+            key: t.key.clone(),
+            id: view.id.clone(),
+            section: t.section.clone(),
+            caption: t.caption.clone(),
+            unit: t.unit.clone(),
+            blocks,
+            cells: 0,
+            changed: 0,
+            layout: None,
+        },
+        cells,
+    }
+}
+
+/// Two years of one table in its layout: each cell three `td` (see [`CompareRow`]).
+fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> CompareTable {
+    let mut cells_total = 0;
+    let mut changed = 0;
+    let blocks = layout
+        .table
+        .blocks
+        .iter()
+        .zip(&layout.cells)
+        .zip(d1.blocks.iter().zip(&d2.blocks))
+        .map(|((block, cells), (b1, b2))| {
+            let mut values = b1.cells.iter().flatten().zip(b2.cells.iter().flatten());
+            let rows = block
+                .rows
+                .iter()
+                .zip(cells)
+                .map(|(row, row_cells)| {
+                    let mut html = String::with_capacity(row_cells.len() * 3 * 48);
+                    for (headers, leaf) in row_cells {
+                        let Some((c1, c2)) = values.next() else {
+                            break;
+                        };
+                        let d = c2.value - c1.value;
+                        cells_total += 1;
+                        if d.units() != 0 {
+                            changed += 1;
+                        }
+                        let values = [
+                            ("a", c1.value.to_string(), None),
+                            ("b", c2.value.to_string(), None),
+                            ("d", signed(d), Some(direction(d.units()))),
+                        ];
+                        for (suffix, text, class) in values {
+                            html.push_str("<td headers=\"");
+                            escape_into(&mut html, headers);
+                            html.push(' ');
+                            escape_into(&mut html, leaf);
+                            html.push_str(suffix);
+                            html.push('"');
+                            if let Some(class) = class {
+                                html.push_str(" class=\"");
+                                html.push_str(class);
+                                html.push('"');
+                            }
+                            html.push('>');
+                            escape_into(&mut html, &text);
+                            html.push_str("</td>");
+                        }
+                    }
+                    CompareRow {
+                        stubs: Vec::new(),
+                        stubs_html: row.stubs_html.clone(),
+                        cells_html: html,
+                    }
+                })
+                .collect();
+            CompareBlock {
+                id: block.id.clone(),
+                caption: block.caption.clone(),
+                header_rows: Vec::new(),
+                head_html: block.head_html.clone(),
+                leaves: block.leaves.clone(),
+                rows,
+            }
+        })
+        .collect();
+    let t = &layout.table;
     CompareTable {
         key: t.key.clone(),
-        id: view.id.clone(),
+        id: t.id.clone(),
         section: t.section.clone(),
         caption: t.caption.clone(),
         unit: t.unit.clone(),
         blocks,
         cells: cells_total,
         changed,
+        layout: Some(layout.clone()),
     }
 }
 

@@ -41,6 +41,9 @@ pub const TEMPLATES: &[&str] = &[
     "report.html",
     "agency_compare.html",
     "year_compare.html",
+    // Rendered once per format's table, not per page (see `SiteRender::table_layout`).
+    "partials/table_head.html",
+    "partials/table_stubs.html",
 ];
 
 pub(crate) fn register_filters(tera: &mut Tera) {
@@ -347,6 +350,25 @@ pub struct SiteRender<'a> {
     agencies: OnceLock<Vec<AgencyView<'a>>>,
     compared: OnceLock<crate::compare::Comparisons<'a>>,
     search_docs: OnceLock<Vec<SearchDoc>>,
+    /// Each format's tables laid out, with their headers rendered, by (format, table).
+    layouts: std::sync::Mutex<HashMap<(String, usize), std::sync::Arc<TableView>>>,
+    /// The same for comparisons of two years: each block's header rows and row stubs.
+    #[allow(clippy::type_complexity)]
+    pair_html: std::sync::Mutex<
+        HashMap<(String, usize), std::sync::Arc<Vec<(tables::Html, Vec<tables::Html>)>>>,
+    >,
+}
+
+/// What `partials/table_head.html` sees as `block`.
+#[derive(Serialize)]
+struct Head<'v> {
+    header_rows: &'v [Vec<tables::HeaderCell>],
+}
+
+/// What `partials/table_stubs.html` sees as `row`.
+#[derive(Serialize)]
+struct Stubs<'v> {
+    stubs: &'v [tables::HeaderCell],
 }
 
 impl<'a> SiteRender<'a> {
@@ -390,6 +412,8 @@ impl<'a> SiteRender<'a> {
             agencies: OnceLock::new(),
             compared: OnceLock::new(),
             search_docs: OnceLock::new(),
+            layouts: Default::default(),
+            pair_html: Default::default(),
         }
     }
 
@@ -547,7 +571,8 @@ impl<'a> SiteRender<'a> {
             PageKind::Compare(job) => {
                 use crate::compare::JobView;
                 return Ok(match self.compared().view(job) {
-                    Some(JobView::Pair(view)) => {
+                    Some(JobView::Pair(mut view)) => {
+                        self.pair_fragments(&mut view)?;
                         let mut ctx = self.base("../../../../", "agency_compare");
                         ctx.insert("compare", view);
                         template(ctx, "agency_compare.html")
@@ -759,6 +784,105 @@ impl<'a> SiteRender<'a> {
             .ok_or_else(|| Error::Usage(format!("unknown format {}", r.format)))
     }
 
+    /// The layout of a format's table (see [`TableView::fill`]), with its header rows and
+    /// stubs rendered by the theme's `partials/table_head.html` and
+    /// `partials/table_stubs.html`: made for the first report of the format, shared by
+    /// the rest. Those partials see `block` (`header_rows`) or `row` (`stubs`), with the
+    /// portal, `lang` and `theme`, but no page.
+    fn table_layout(
+        &self,
+        format: &str,
+        index: usize,
+        t: &crate::schema::Table,
+        d: &crate::model::TableData,
+    ) -> Result<std::sync::Arc<TableView>, Error> {
+        let key = (format.to_owned(), index);
+        if let Some(layout) = self.layouts.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(layout);
+        }
+        let mut view = tables::view(t, index, d);
+        for block in &mut view.blocks {
+            let head = Head {
+                header_rows: &block.header_rows,
+            };
+            block.head_html = self.fragment("partials/table_head.html", "block", &head)?;
+            for row in &mut block.rows {
+                let stubs = Stubs { stubs: &row.stubs };
+                row.stubs_html = self.fragment("partials/table_stubs.html", "row", &stubs)?;
+            }
+        }
+        let view = std::sync::Arc::new(view);
+        if let Ok(mut m) = self.layouts.lock() {
+            m.entry(key).or_insert_with(|| view.clone());
+        }
+        Ok(view)
+    }
+
+    /// Puts the header rows and stubs, rendered once per format's table, into a
+    /// comparison of two years (see [`crate::compare::PairLayout`]).
+    fn pair_fragments(&self, view: &mut crate::compare::PairView) -> Result<(), Error> {
+        type Made = std::sync::Arc<Vec<(tables::Html, Vec<tables::Html>)>>;
+        for table in &mut view.tables {
+            let Some(layout) = table.layout.clone() else {
+                continue;
+            };
+            let key = (layout.format.clone(), layout.index);
+            let cached: Option<Made> = self.pair_html.lock().ok().and_then(|m| m.get(&key).cloned());
+            let made = match cached {
+                Some(made) => made,
+                None => {
+                    let mut made = Vec::new();
+                    for block in &layout.table.blocks {
+                        let head = Head {
+                            header_rows: &block.header_rows,
+                        };
+                        let head = self.fragment("partials/table_head.html", "block", &head)?;
+                        let stubs = block
+                            .rows
+                            .iter()
+                            .map(|r| {
+                                let stubs = Stubs { stubs: &r.stubs };
+                                self.fragment("partials/table_stubs.html", "row", &stubs)
+                            })
+                            .collect::<Result<Vec<_>, Error>>()?;
+                        made.push((head, stubs));
+                    }
+                    let made: Made = std::sync::Arc::new(made);
+                    if let Ok(mut m) = self.pair_html.lock() {
+                        m.entry(key).or_insert_with(|| made.clone());
+                    }
+                    made
+                }
+            };
+            for (block, (head, stubs)) in table.blocks.iter_mut().zip(made.iter()) {
+                block.head_html = head.clone();
+                for (row, html) in block.rows.iter_mut().zip(stubs) {
+                    row.stubs_html = html.clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A partial rendered on its own, with `var` set to `value`.
+    fn fragment<T: Serialize>(
+        &self,
+        name: &str,
+        var: &'static str,
+        value: &T,
+    ) -> Result<tables::Html, Error> {
+        let mut ctx = self.base("", "table").build();
+        ctx.insert(var, value);
+        let html = self.theme.render(name, &ctx)?;
+        // Rendered once, so minified as HTML: the whitespace that Tera tags kept goes too.
+        let html = if self.config.minify {
+            crate::htmlmin::html(&html)
+        } else {
+            html
+        };
+        Ok(tables::Html(html.into()))
+    }
+
     fn sections(&self, r: &Report) -> Result<Vec<Section>, Error> {
         let schema = self.schema(r)?;
         let mut sections = markdown::render_body(
@@ -794,13 +918,13 @@ impl<'a> SiteRender<'a> {
             .iter()
             .enumerate()
             .filter_map(|(i, t)| {
-                r.table(&t.key).map(|d| {
-                    let mut view = tables::view(t, i, d);
-                    view.make_cells_html(&marks);
-                    (t.key.clone(), view)
-                })
+                let d = r.table(&t.key)?;
+                Some(
+                    self.table_layout(&r.format, i, t, d)
+                        .map(|layout| (t.key.clone(), layout.fill(d, &marks))),
+                )
             })
-            .collect();
+            .collect::<Result<_, Error>>()?;
         let search_doc = SearchDoc::new(r, &sections);
         let lang = self.lang;
         let view = ReportView {

@@ -31,8 +31,23 @@ pub struct BlockView {
     pub caption: Option<String>,
     pub caption_en: Option<String>,
     pub columns: usize,
+    /// The header rows (templates get them made, as [`BlockView::head_html`]).
+    #[serde(skip)]
     pub header_rows: Vec<Vec<HeaderCell>>,
+    /// The header rows as HTML: `partials/table_head.html`, rendered once per format's
+    /// table (see [`TableView::fill`]).
+    pub head_html: Html,
     pub rows: Vec<BodyRow>,
+}
+
+/// A piece of HTML made once and shared by every page that shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Html(pub std::sync::Arc<str>);
+
+impl Serialize for Html {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,7 +65,12 @@ pub struct HeaderCell {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BodyRow {
+    /// The row's header cells (templates get them made, as [`BodyRow::stubs_html`]).
+    #[serde(skip)]
     pub stubs: Vec<HeaderCell>,
+    /// The row's header cells as HTML: `partials/table_stubs.html`, rendered once per
+    /// format's table.
+    pub stubs_html: Html,
     /// The data cells (for comparisons; templates get [`BodyRow::cells_html`]).
     #[serde(skip)]
     pub cells: Vec<DataCell>,
@@ -70,32 +90,84 @@ pub struct CellMarks<'w> {
 }
 
 impl TableView {
-    /// Fills every body row's `cells_html`.
-    pub fn make_cells_html(&mut self, marks: &CellMarks) {
-        use crate::html::escape_into;
-        for row in self.blocks.iter_mut().flat_map(|b| b.rows.iter_mut()) {
-            let mut html = String::with_capacity(row.cells.len() * 64);
-            for c in &row.cells {
-                html.push_str("<td headers=\"");
-                escape_into(&mut html, &c.headers);
-                html.push_str(if c.computed {
-                    "\" class=\"num computed\">"
-                } else {
-                    "\" class=\"num\">"
-                });
-                escape_into(&mut html, &c.text);
-                if c.computed {
-                    html.push_str("<span class=\"computed-mark\" aria-hidden=\"true\">");
-                    escape_into(&mut html, marks.mark);
-                    html.push_str("</span><span class=\"visually-hidden\">");
-                    escape_into(&mut html, marks.spoken);
-                    html.push_str("</span>");
+    /// This table's layout (a view of any report of the format, with its header rows,
+    /// stubs and their HTML) filled with `data`: the page's view. The headers and every
+    /// cell's `headers` are the same for every report of a format, so they are laid out
+    /// and rendered once per format and table; a page adds its numbers.
+    pub fn fill(&self, data: &TableData, marks: &CellMarks) -> TableView {
+        let mut values = data.blocks.iter();
+        let mut has_computed = false;
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|block| {
+                let mut cells = values.next().map(|b| b.cells.iter().flatten());
+                let rows = block
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let mut html = String::with_capacity(row.cells.len() * 64);
+                        for layout in &row.cells {
+                            let Some(c) = cells.as_mut().and_then(|c| c.next()) else {
+                                break;
+                            };
+                            let computed = matches!(c.origin, Origin::Computed);
+                            has_computed |= computed;
+                            push_cell(&mut html, &layout.headers, &c.value.to_string(), computed, marks);
+                        }
+                        BodyRow {
+                            stubs: Vec::new(),
+                            stubs_html: row.stubs_html.clone(),
+                            cells: Vec::new(),
+                            cells_html: html,
+                        }
+                    })
+                    .collect();
+                BlockView {
+                    caption: block.caption.clone(),
+                    caption_en: block.caption_en.clone(),
+                    columns: block.columns,
+                    header_rows: Vec::new(),
+                    head_html: block.head_html.clone(),
+                    rows,
                 }
-                html.push_str("</td>");
-            }
-            row.cells_html = html;
+            })
+            .collect();
+        TableView {
+            key: self.key.clone(),
+            id: self.id.clone(),
+            section: self.section.clone(),
+            caption: self.caption.clone(),
+            caption_en: self.caption_en.clone(),
+            note: self.note.clone(),
+            note_en: self.note_en.clone(),
+            unit: self.unit.clone(),
+            blocks,
+            has_computed,
         }
     }
+}
+
+/// One data cell's `td`: the number, its `headers`, and the computed mark when the
+/// author left the cell out.
+fn push_cell(html: &mut String, headers: &str, text: &str, computed: bool, marks: &CellMarks) {
+    use crate::html::escape_into;
+    html.push_str("<td headers=\"");
+    escape_into(html, headers);
+    html.push_str(if computed {
+        "\" class=\"num computed\">"
+    } else {
+        "\" class=\"num\">"
+    });
+    escape_into(html, text);
+    if computed {
+        html.push_str("<span class=\"computed-mark\" aria-hidden=\"true\">");
+        escape_into(html, marks.mark);
+        html.push_str("</span><span class=\"visually-hidden\">");
+        escape_into(html, marks.spoken);
+        html.push_str("</span>");
+    }
+    html.push_str("</td>");
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +270,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                         caption_en: block.caption_en.clone(),
                         columns: stub_depth + col_headers.len(),
                         header_rows,
+                        head_html: Html::default(),
                         rows: rows.into_iter().map(|r| r.0).collect(),
                     }
                 }
@@ -236,8 +309,10 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                         caption_en: block.caption_en.clone(),
                         columns: cells.len(),
                         header_rows,
+                        head_html: Html::default(),
                         rows: vec![BodyRow {
                             stubs: Vec::new(),
+                            stubs_html: Html::default(),
                             cells,
                             cells_html: String::new(),
                         }],
@@ -373,6 +448,7 @@ fn lay_rows(
             rows.push((
                 BodyRow {
                     stubs: std::mem::take(pending),
+                    stubs_html: Html::default(),
                     cells: Vec::new(),
                     cells_html: String::new(),
                 },
