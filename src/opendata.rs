@@ -10,6 +10,7 @@
 //! rounding is documented.
 
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::compare::{Comparisons, Computed, percent};
@@ -67,9 +68,15 @@ impl Csv {
             if i > 0 {
                 self.out.push(',');
             }
-            self.out.push_str(&quote(f));
+            push_quoted(&mut self.out, f);
         }
         self.out.push_str("\r\n");
+    }
+
+    /// Appends text that is already CSV (fields made with [`quote`]): the start of a row
+    /// that many rows share.
+    pub fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
     }
 
     pub fn into_bytes(self) -> Vec<u8> {
@@ -80,10 +87,18 @@ impl Csv {
 /// A field as RFC 4180 writes it: quoted when it holds a comma, a quote or a line break,
 /// with quotes doubled.
 pub fn quote(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    push_quoted(&mut out, field);
+    out
+}
+
+fn push_quoted(out: &mut String, field: &str) {
     if field.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
     } else {
-        field.to_owned()
+        out.push_str(field);
     }
 }
 
@@ -112,32 +127,41 @@ pub fn report_csv(r: &Report, schema: Option<&Schema>) -> Vec<u8> {
         let Some(data) = r.table(&table.key) else {
             continue;
         };
-        let table_label = format!("{}、{}", table.section, table.caption);
+        // Every cell's row repeats its table's, row's and column's ids and labels: each
+        // is quoted once, not once per cell.
+        let table_part = format!(
+            "{},{},",
+            quote(&table.key),
+            quote(&format!("{}、{}", table.section, table.caption))
+        );
         for (block, cells) in table.blocks.iter().zip(&data.blocks) {
-            let cols = block.leaf_columns();
-            let col_paths = leaf_paths(&block.columns);
-            let rows = block.leaf_rows();
-            for (row, values) in rows.iter().zip(&cells.cells) {
+            let col_parts: Vec<String> = block
+                .leaf_columns_ref()
+                .iter()
+                .zip(leaf_paths(&block.columns))
+                .map(|(col, path)| {
+                    let unit = col.unit.as_ref().or(table.unit.as_ref());
+                    format!(
+                        "{},{},{},",
+                        quote(&col.key),
+                        quote(&path.join(" · ")),
+                        quote(unit.map_or("", String::as_str))
+                    )
+                })
+                .collect();
+            for (row, values) in block.leaf_rows_ref().iter().zip(&cells.cells) {
                 let mut row_label = row.path.clone();
                 if let Some(c) = &block.caption {
                     row_label.insert(0, c.clone());
                 }
-                let row_label = row_label.join(" · ");
-                for ((col, path), cell) in cols.iter().zip(&col_paths).zip(values) {
-                    let unit = col.unit.clone().or_else(|| table.unit.clone());
-                    let value = cell.value.to_string();
+                let row_part = format!("{},{},", quote(&row.key), quote(&row_label.join(" · ")));
+                for (col_part, cell) in col_parts.iter().zip(values) {
+                    csv.raw(&table_part);
+                    csv.raw(&row_part);
+                    csv.raw(col_part);
+                    csv.raw(&quote(&cell.value.to_string()));
                     let computed = matches!(cell.origin, crate::model::Origin::Computed);
-                    csv.row([
-                        table.key.as_str(),
-                        table_label.as_str(),
-                        row.key.as_str(),
-                        row_label.as_str(),
-                        col.key.as_str(),
-                        path.join(" · ").as_str(),
-                        unit.as_deref().unwrap_or_default(),
-                        value.as_str(),
-                        if computed { "true" } else { "false" },
-                    ]);
+                    csv.raw(if computed { ",true\r\n" } else { ",false\r\n" });
                 }
             }
         }
@@ -219,29 +243,92 @@ pub fn figures_csv(year: i32, computed: &[&Computed]) -> Vec<u8> {
 }
 
 /// `{table: {row: {column: value}}}`, the shape of `data.json`.
-pub fn tables_json(r: &Report, schema: Option<&Schema>) -> Value {
-    let mut tables = Map::new();
-    for t in schema.iter().flat_map(|s| s.tables.iter()) {
-        let Some(data) = r.table(&t.key) else {
-            continue;
-        };
-        let mut rows = Map::new();
-        for (block, cells) in t.blocks.iter().zip(&data.blocks) {
-            let cols = block.leaf_columns();
-            for (row, values) in block.leaf_rows().iter().zip(&cells.cells) {
-                let mut m = Map::new();
-                for (c, cell) in cols.iter().zip(values) {
-                    m.insert(
-                        c.key.clone(),
-                        number(cell.value.to_string(), c.cell_type == CellType::Decimal),
-                    );
+pub fn tables_json<'r>(r: &'r Report, schema: Option<&'r Schema>) -> TablesJson<'r> {
+    TablesJson { report: r, schema }
+}
+
+/// A report's tables as JSON, `{table: {row: {column: value}}}` (integers as numbers,
+/// decimals as text, exactly as written), serialized straight from the report: no JSON
+/// tree is built for the 10,000 reports of `data/portal.json`.
+pub struct TablesJson<'r> {
+    report: &'r Report,
+    schema: Option<&'r Schema>,
+}
+
+impl Serialize for TablesJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Rows<'t>(&'t crate::schema::Table, &'t crate::model::TableData);
+        struct Row<'t>(&'t [crate::schema::LeafCol], &'t [crate::model::Cell]);
+        struct Value<'t>(&'t crate::model::Cell, bool);
+        impl Serialize for Rows<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(None)?;
+                for (block, cells) in self.0.blocks.iter().zip(&self.1.blocks) {
+                    let cols = block.leaf_columns_ref();
+                    for (row, values) in block.leaf_rows_ref().iter().zip(&cells.cells) {
+                        map.serialize_entry(&row.key, &Row(cols, values))?;
+                    }
                 }
-                rows.insert(row.key.clone(), Value::Object(m));
+                map.end()
             }
         }
-        tables.insert(t.key.clone(), Value::Object(rows));
+        impl Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len().min(self.1.len())))?;
+                for (c, cell) in self.0.iter().zip(self.1) {
+                    map.serialize_entry(&c.key, &Value(cell, c.cell_type == CellType::Decimal))?;
+                }
+                map.end()
+            }
+        }
+        impl Serialize for Value<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let text = self.0.value.to_string();
+                match text.parse::<i64>() {
+                    Ok(n) if !self.1 => s.serialize_i64(n),
+                    _ => s.serialize_str(&text),
+                }
+            }
+        }
+        let mut map = s.serialize_map(None)?;
+        for t in self.schema.iter().flat_map(|s| s.tables.iter()) {
+            if let Some(data) = self.report.table(&t.key) {
+                map.serialize_entry(&t.key, &Rows(t, data))?;
+            }
+        }
+        map.end()
     }
-    Value::Object(tables)
+}
+
+/// `data.json` next to a report's page: its metadata and every cell.
+pub fn report_json(r: &Report, registry: &Registry) -> Result<Vec<u8>, Error> {
+    #[derive(Serialize)]
+    struct Doc<'r> {
+        title: &'r str,
+        agency: &'r str,
+        agency_id: &'r str,
+        agency_kind: AgencyKind,
+        year: i32,
+        published: String,
+        format: &'r str,
+        sample: bool,
+        tables: TablesJson<'r>,
+    }
+    let doc = Doc {
+        title: &r.title,
+        agency: &r.agency,
+        agency_id: &r.agency_id,
+        agency_kind: r.agency_kind,
+        year: r.year,
+        published: r.published.to_string(),
+        format: &r.format,
+        sample: r.sample,
+        tables: tables_json(r, registry.get(&r.format)),
+    };
+    let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
 }
 
 fn figures_json(c: &Computed) -> (Value, Value) {
@@ -340,27 +427,44 @@ pub fn portal_json(
     // would be in place (two levels, 4 spaces), and joined into the document: the same
     // bytes as writing it whole. Made a chunk at a time, so that only the text is held,
     // not every report's JSON tree as well (that was 470 MiB at 10,000 reports).
+    #[derive(Serialize)]
+    struct Part<'r> {
+        year: i32,
+        agency_id: &'r str,
+        agency: &'r str,
+        agency_kind: AgencyKind,
+        title: &'r str,
+        published: String,
+        format: &'r str,
+        sample: bool,
+        page: String,
+        data_json: String,
+        data_csv: String,
+        tables: TablesJson<'r>,
+        figures: Value,
+        rates: Value,
+    }
     let part = |c: &&Computed| -> Vec<u8> {
         let r = c.report;
         let page = report_url(r);
         let dir = page.trim_end_matches("index.html");
         let (figures, rates) = figures_json(c);
-        let value = json!({
-            "year": r.year,
-            "agency_id": r.agency_id,
-            "agency": r.agency,
-            "agency_kind": r.agency_kind,
-            "title": r.title,
-            "published": r.published.to_string(),
-            "format": r.format,
-            "sample": r.sample,
-            "page": page,
-            "data_json": format!("{dir}data.json"),
-            "data_csv": format!("{dir}data.csv"),
-            "tables": tables_json(r, c.schema),
-            "figures": figures,
-            "rates": rates,
-        });
+        let value = Part {
+            year: r.year,
+            agency_id: &r.agency_id,
+            agency: &r.agency,
+            agency_kind: r.agency_kind,
+            title: &r.title,
+            published: r.published.to_string(),
+            format: &r.format,
+            sample: r.sample,
+            data_json: format!("{dir}data.json"),
+            data_csv: format!("{dir}data.csv"),
+            page,
+            tables: tables_json(r, c.schema),
+            figures,
+            rates,
+        };
         let text = serde_json::to_vec_pretty(&value).unwrap_or_default();
         let mut out = Vec::with_capacity(text.len() + text.len() / 8);
         out.extend_from_slice(b"    ");

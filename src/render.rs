@@ -504,7 +504,9 @@ impl<'a> SiteRender<'a> {
         }
         Ok(Prepared::Bytes(match &page.kind {
             PageKind::Report(i) => return self.report_page(&self.lib.reports[*i]).map(|p| p.0),
-            PageKind::ReportJson(i) => report_json(&self.lib.reports[*i], self.registry)?,
+            PageKind::ReportJson(i) => {
+                crate::opendata::report_json(&self.lib.reports[*i], self.registry)?
+            }
             PageKind::ReportCsv(i) => {
                 let r = &self.lib.reports[*i];
                 crate::opendata::report_csv(r, self.registry.get(&r.format))
@@ -1005,52 +1007,3 @@ fn render(theme: &Theme, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
     Ok(html.into_bytes())
 }
 
-/// The report's metadata and every cell, for download: `{table: {row: {column: value}}}`.
-fn report_json(r: &Report, registry: &Registry) -> Result<Vec<u8>, Error> {
-    use serde_json::{Map, Value, json};
-    let mut tables = Map::new();
-    if let Some(schema) = registry.get(&r.format) {
-        for t in &schema.tables {
-            let Some(data) = r.table(&t.key) else {
-                continue;
-            };
-            let mut rows = Map::new();
-            for (block, cells) in t.blocks.iter().zip(&data.blocks) {
-                let cols = block.leaf_columns();
-                for (row, values) in block.leaf_rows().iter().zip(&cells.cells) {
-                    let mut m = Map::new();
-                    for (c, cell) in cols.iter().zip(values) {
-                        let v = match c.cell_type {
-                            crate::schema::CellType::Decimal => {
-                                Value::String(cell.value.to_string())
-                            }
-                            _ => cell
-                                .value
-                                .to_string()
-                                .parse::<i64>()
-                                .map(Value::from)
-                                .unwrap_or(Value::Null),
-                        };
-                        m.insert(c.key.clone(), v);
-                    }
-                    rows.insert(row.key.clone(), Value::Object(m));
-                }
-            }
-            tables.insert(t.key.clone(), Value::Object(rows));
-        }
-    }
-    let doc = json!({
-        "title": r.title,
-        "agency": r.agency,
-        "agency_id": r.agency_id,
-        "agency_kind": r.agency_kind,
-        "year": r.year,
-        "published": r.published.to_string(),
-        "format": r.format,
-        "sample": r.sample,
-        "tables": tables,
-    });
-    let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
-    out.push(b'\n');
-    Ok(out)
-}
