@@ -63,26 +63,24 @@ fn load_library(
     registry: &Registry,
 ) -> Result<Result<Library, Vec<Diagnostic>>, Error> {
     let files = load::find_reports(root, &root.join("content"))?;
-    let loaded: Vec<_> = files
-        .par_iter()
-        .map(|p| load::read_report(root, p))
-        .collect();
-    let mut sources = Vec::new();
-    let mut problems = Vec::new();
-    for r in loaded {
-        match r {
-            Ok(s) => sources.push(s),
-            Err(d) => problems.push(*d),
-        }
-    }
+    let read = |p: &std::path::PathBuf| load::read_report(root, p);
     // The agency registry comes first: reports are read against it.
+    let mut problems = Vec::new();
     match crate::agencies::load(root) {
-        Ok(agencies) => match model::build_library_with(sources, registry, agencies) {
-            Ok(lib) if problems.is_empty() => return Ok(Ok(lib)),
-            Ok(_) => {}
+        Ok(agencies) => match model::build_library_reading(&files, read, registry, agencies) {
+            Ok(lib) => return Ok(Ok(lib)),
             Err(more) => problems.extend(more),
         },
-        Err(more) => problems.extend(more),
+        Err(more) => {
+            problems.extend(more);
+            // Without the registry no report is built, but every file's own problems
+            // are still worth saying at once.
+            let unreadable: Vec<Diagnostic> = files
+                .par_iter()
+                .filter_map(|p| read(p).err().map(|d| *d))
+                .collect();
+            problems.extend(unreadable);
+        }
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     Ok(Err(problems))
