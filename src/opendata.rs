@@ -374,6 +374,21 @@ pub fn portal_json(
     cmp: &Comparisons,
     config: &Config,
 ) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    write_portal_json(lib, registry, cmp, config, &mut out)?;
+    Ok(out)
+}
+
+/// Writes `data/portal.json` to `out` as it is made: at 10,000 reports it is 90 MB, and
+/// the build streams it to its file rather than holding it.
+pub fn write_portal_json(
+    lib: &Library,
+    registry: &Registry,
+    cmp: &Comparisons,
+    config: &Config,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::Usage(format!("data/portal.json: {e}"));
     let formats: Vec<Value> = registry
         .all()
         .map(|s| {
@@ -492,25 +507,24 @@ pub fn portal_json(
     else {
         return Err(Error::Usage("portal.json: unexpected layout".into()));
     };
-    let mut out = Vec::with_capacity(head.len() + computed.len() * 9 * 1024);
-    out.extend_from_slice(&head[..at]);
+    out.write_all(&head[..at]).map_err(io)?;
     if computed.is_empty() {
-        out.extend_from_slice(b"\"reports\": []");
+        out.write_all(b"\"reports\": []").map_err(io)?;
     } else {
-        out.extend_from_slice(b"\"reports\": [\n");
+        out.write_all(b"\"reports\": [\n").map_err(io)?;
         for (n, chunk) in computed.chunks(256).enumerate() {
             let written: Vec<Vec<u8>> = chunk.par_iter().map(part).collect();
             for (i, r) in written.iter().enumerate() {
                 if n > 0 || i > 0 {
-                    out.extend_from_slice(b",\n");
+                    out.write_all(b",\n").map_err(io)?;
                 }
-                out.extend_from_slice(r);
+                out.write_all(r).map_err(io)?;
             }
         }
-        out.extend_from_slice(b"\n  ]");
+        out.write_all(b"\n  ]").map_err(io)?;
     }
-    out.extend_from_slice(b"\n}\n");
-    Ok(out)
+    out.write_all(b"\n}\n").map_err(io)?;
+    Ok(())
 }
 
 /// Every open-data file of the site.

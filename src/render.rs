@@ -257,6 +257,9 @@ pub enum Prepared<'s> {
         ctx: PageContext<'s>,
     },
     Bytes(Vec<u8>),
+    /// A large file written as it is made (`data/portal.json`), never held whole: the
+    /// build streams it to disk (`Staging::put_streamed`), its key a hash of its bytes.
+    Stream(Box<dyn FnOnce(&mut dyn std::io::Write) -> Result<(), Error> + 's>),
     /// The page has nothing to show any more.
     Missing,
 }
@@ -270,7 +273,8 @@ impl Prepared<'_> {
         match self {
             Prepared::Template { name, ctx } => (name, ctx.key()).hash(&mut h),
             Prepared::Bytes(bytes) => crate::fingerprint::of_bytes(bytes).hash(&mut h),
-            Prepared::Missing => {}
+            // Known once written: the write stage hashes its bytes as they go.
+            Prepared::Stream(_) | Prepared::Missing => {}
         }
         h.finish()
     }
@@ -493,6 +497,11 @@ impl<'a> SiteRender<'a> {
         match prepared {
             Prepared::Template { name, ctx } => self.tera(&ctx.build(), name).map(Some),
             Prepared::Bytes(bytes) => Ok(Some(bytes)),
+            Prepared::Stream(write) => {
+                let mut bytes = Vec::new();
+                write(&mut bytes)?;
+                Ok(Some(bytes))
+            }
             Prepared::Missing => Ok(None),
         }
     }
@@ -601,7 +610,10 @@ impl<'a> SiteRender<'a> {
                 crate::opendata::figures_csv(*year, &in_year)
             }
             PageKind::PortalJson => {
-                crate::opendata::portal_json(self.lib, self.registry, self.compared(), self.config)?
+                return Ok(Prepared::Stream(Box::new(|out| {
+                    let cmp = self.compared();
+                    crate::opendata::write_portal_json(self.lib, self.registry, cmp, self.config, out)
+                })));
             }
             PageKind::Schema(i) => match self.registry.all().nth(*i) {
                 Some(schema) => crate::schema_json::to_text(schema).into_bytes(),

@@ -8,7 +8,6 @@
 
 
 use rayon::prelude::*;
-use serde_json::json;
 
 use crate::markdown::{Part, Section};
 use crate::model::Report;
@@ -227,26 +226,36 @@ pub fn index(docs: &[SearchDoc]) -> Page {
         .map(|(t, list)| (t.to_string(), list.encoded))
         .collect();
     postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut encoded = serde_json::Map::new();
-    for (token, list) in postings {
-        encoded.insert(token, serde_json::Value::String(list));
+    // Serialized straight from the lists, without a JSON tree of the whole index.
+    struct Tokens(Vec<(String, String)>);
+    impl serde::Serialize for Tokens {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(t, l)| (t, l)))
+        }
     }
-    let docs: Vec<serde_json::Value> = docs
-        .iter()
-        .map(|d| {
-            json!([
-                d.title,
-                d.url,
-                d.agency,
-                d.year,
-                d.sections
-                    .iter()
-                    .map(|(h, a, _)| json!([h, a]))
-                    .collect::<Vec<_>>()
-            ])
-        })
-        .collect();
-    let body = json!({"version": 1, "docs": docs, "tokens": encoded});
+    struct Doc<'d>(&'d SearchDoc);
+    impl serde::Serialize for Doc<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let d = self.0;
+            let sections: Vec<(&str, &str)> = d
+                .sections
+                .iter()
+                .map(|(h, a, _)| (h.as_str(), a.as_str()))
+                .collect();
+            (&d.title, &d.url, &d.agency, d.year, sections).serialize(s)
+        }
+    }
+    #[derive(serde::Serialize)]
+    struct Body<'d> {
+        version: u32,
+        docs: Vec<Doc<'d>>,
+        tokens: Tokens,
+    }
+    let body = Body {
+        version: 1,
+        docs: docs.iter().map(Doc).collect(),
+        tokens: Tokens(postings),
+    };
     Page {
         path: INDEX_PATH.into(),
         content: serde_json::to_vec(&body).unwrap_or_default(),

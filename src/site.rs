@@ -156,6 +156,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
             return Ok(());
         }
         files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let render::Prepared::Stream(write) = prepared {
+            return timings.stream(p.kind.name(), || staging.put_streamed(&p.path, site_key, write));
+        }
         let key = prepared.key() ^ site_key;
         staging.put_keyed(&p.path, key, || {
             timings.page(p.kind.name(), || {
@@ -248,6 +251,23 @@ impl Timings {
             e.2 += ms;
         }
         out
+    }
+
+    /// Times a file written as it is made (see [`render::Prepared::Stream`]).
+    fn stream(
+        &self,
+        kind: &'static str,
+        write: impl FnOnce() -> Result<u64, Error>,
+    ) -> Result<(), Error> {
+        let t0 = Instant::now();
+        let len = write()?;
+        if let (true, Ok(mut pages)) = (self.on, self.pages.lock()) {
+            let e = pages.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += len as usize;
+            e.2 += t0.elapsed().as_secs_f64() * 1000.0;
+        }
+        Ok(())
     }
 
     fn prepare<T>(&self, kind: &'static str, prepare: impl FnOnce() -> T) -> T {

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -252,6 +253,79 @@ impl Staging {
             c.push(path.to_owned());
         }
         Ok(())
+    }
+
+    /// Puts one file that `write` writes as it is made, for a file too large to hold (the
+    /// portal's JSON). Its key is `key` combined with a hash of the bytes, taken as they
+    /// are written; when that equals the previous build's and the file is as that build
+    /// left it, the new copy is dropped. Returns the file's size.
+    pub fn put_streamed(
+        &self,
+        path: &str,
+        key: u64,
+        write: impl FnOnce(&mut dyn Write) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        /// Hashes and counts what goes through to the file.
+        struct Hashing {
+            file: fs::File,
+            hasher: crate::fingerprint::Hasher,
+            len: u64,
+        }
+        impl Write for Hashing {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let n = self.file.write(buf)?;
+                std::hash::Hasher::write(&mut self.hasher, &buf[..n]);
+                self.len += n as u64;
+                Ok(n)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                self.file.flush()
+            }
+        }
+        let staged = self.tmp.join(path);
+        if let Some(dir) = staged.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let file = fs::File::create(&staged).map_err(|e| Error::io(&staged, e))?;
+        let mut out = std::io::BufWriter::with_capacity(
+            1 << 20,
+            Hashing {
+                file,
+                hasher: crate::fingerprint::hasher(),
+                len: 0,
+            },
+        );
+        write(&mut out)?;
+        let done = out
+            .into_inner()
+            .map_err(|e| Error::io(&staged, e.into_error()))?;
+        let key = key ^ std::hash::Hasher::finish(&done.hasher);
+        drop(done.file);
+        let target = self.output.join(path);
+        if self.update
+            && let Some(old) = self.previous.get(path)
+            && old.source == key
+            && stat(&target) == Some((old.len, old.mtime))
+        {
+            let _ = fs::remove_file(&staged);
+            self.produced(path, *old);
+            return Ok(old.len);
+        }
+        let (len, mtime) = stat(&staged).unwrap_or((done.len, 0));
+        self.produced(
+            path,
+            Entry {
+                source: key,
+                len,
+                mtime,
+            },
+        );
+        if self.update
+            && let Ok(mut c) = self.changed.lock()
+        {
+            c.push(path.to_owned());
+        }
+        Ok(len)
     }
 
     fn produced(&self, path: &str, entry: Entry) {
