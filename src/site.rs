@@ -109,7 +109,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     let registry = Registry::load(&root.join("schemas"))?;
 
     let timings = Timings::new(started);
-    let library = load_library(root, &registry)?.map_err(Error::Diagnostics)?;
+    let mut library = load_library(root, &registry)?.map_err(Error::Diagnostics)?;
     timings.stage("load and model");
     let total = library.reports.len();
     if let Some(p) = &opts.progress {
@@ -124,6 +124,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::Diagnostics(diagnostics));
     }
+    library.drop_check_sources();
     timings.stage("checks");
 
     let theme = Theme::load(root, &config)?;
