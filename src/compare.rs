@@ -1028,9 +1028,20 @@ impl<'a> Comparisons<'a> {
 
     /// Two consecutive years of an agency, cell by cell, in the tables both formats share.
     /// The comparison layout of `base`'s table `t` (see [`PairLayout`]), made once.
-    fn pair_layout(&self, base: &Schema, t: &Table, index: usize, d: &TableData) -> Arc<PairLayout> {
+    fn pair_layout(
+        &self,
+        base: &Schema,
+        t: &Table,
+        index: usize,
+        d: &TableData,
+    ) -> Arc<PairLayout> {
         let key = (base.id.clone(), index);
-        if let Some(layout) = self.pair_layouts.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(layout) = self
+            .pair_layouts
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
             return layout;
         }
         let layout = Arc::new(pair_layout(&base.id, t, index, d));

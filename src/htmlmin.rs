@@ -313,9 +313,9 @@ fn scan_tag(b: &[u8], start: usize, mut i: usize, tera: bool) -> (Vec<u8>, usize
             let bare = tag.ends_with(b"=")
                 && j < b.len()
                 && !value.is_empty()
-                && value.iter().all(|c| {
-                    !c.is_ascii_whitespace() && !b"\"'=<>`{}".contains(c)
-                })
+                && value
+                    .iter()
+                    .all(|c| !c.is_ascii_whitespace() && !b"\"'=<>`{}".contains(c))
                 && !value.ends_with(b"/")
                 && !matches!(b.get(end), Some(b'/'));
             if bare {
@@ -447,12 +447,18 @@ mod tests {
     #[test]
     fn comments_go_and_verbatim_elements_stay() {
         assert_eq!(template("<p>a {# note #}\n b</p>"), "<p>a b</p>");
-        assert_eq!(html("<div><!-- x -->\n<p>a</p></div>"), "<div><p>a</p></div>");
+        assert_eq!(
+            html("<div><!-- x -->\n<p>a</p></div>"),
+            "<div><p>a</p></div>"
+        );
         let pre = "<pre>\n  a\n    b\n</pre>";
         assert_eq!(html(pre), pre);
         let style = "<style>\n a { b: c }\n</style>";
         assert_eq!(html(style), style);
-        assert_eq!(template("{% raw %}\n  {{ x }}\n{% endraw %}"), "{% raw %}\n  {{ x }}\n{% endraw %}");
+        assert_eq!(
+            template("{% raw %}\n  {{ x }}\n{% endraw %}"),
+            "{% raw %}\n  {{ x }}\n{% endraw %}"
+        );
     }
 
     #[test]

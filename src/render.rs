@@ -250,6 +250,9 @@ impl PageKind {
     }
 }
 
+/// Writes a file as it is made (see [`Prepared::Stream`]).
+pub type WriteStream<'s> = Box<dyn FnOnce(&mut dyn std::io::Write) -> Result<(), Error> + 's>;
+
 /// A page ready to be made: a template with its context, or bytes made directly.
 pub enum Prepared<'s> {
     Template {
@@ -259,7 +262,7 @@ pub enum Prepared<'s> {
     Bytes(Vec<u8>),
     /// A large file written as it is made (`data/portal.json`), never held whole: the
     /// build streams it to disk (`Staging::put_streamed`), its key a hash of its bytes.
-    Stream(Box<dyn FnOnce(&mut dyn std::io::Write) -> Result<(), Error> + 's>),
+    Stream(WriteStream<'s>),
     /// The page has nothing to show any more.
     Missing,
 }
@@ -287,14 +290,14 @@ type ContextPart<'s> = Box<dyn FnOnce(&mut Context) + 's>;
 /// page's key). Tera's own context is built only when the page is rendered, so a page
 /// whose key did not change since the last build costs its views and a hash, no more.
 pub struct PageContext<'s> {
-    hasher: crate::fingerprint::Hasher,
+    hasher: Box<crate::fingerprint::Hasher>,
     parts: Vec<ContextPart<'s>>,
 }
 
 impl<'s> PageContext<'s> {
     fn new() -> PageContext<'s> {
         PageContext {
-            hasher: crate::fingerprint::hasher(),
+            hasher: Box::new(crate::fingerprint::hasher()),
             parts: Vec::new(),
         }
     }
@@ -612,7 +615,13 @@ impl<'a> SiteRender<'a> {
             PageKind::PortalJson => {
                 return Ok(Prepared::Stream(Box::new(|out| {
                     let cmp = self.compared();
-                    crate::opendata::write_portal_json(self.lib, self.registry, cmp, self.config, out)
+                    crate::opendata::write_portal_json(
+                        self.lib,
+                        self.registry,
+                        cmp,
+                        self.config,
+                        out,
+                    )
                 })));
             }
             PageKind::Schema(i) => match self.registry.all().nth(*i) {
@@ -841,7 +850,11 @@ impl<'a> SiteRender<'a> {
                 continue;
             };
             let key = (layout.format.clone(), layout.index);
-            let cached: Option<Made> = self.pair_html.lock().ok().and_then(|m| m.get(&key).cloned());
+            let cached: Option<Made> = self
+                .pair_html
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&key).cloned());
             let made = match cached {
                 Some(made) => made,
                 None => {
@@ -1018,4 +1031,3 @@ fn render(theme: &Theme, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
     let html = theme.render(name, ctx)?;
     Ok(html.into_bytes())
 }
-

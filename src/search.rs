@@ -6,7 +6,6 @@
 //! (report, section) pairs, delta-encoded in base 36, which keeps the index a few
 //! percent of the site's size.
 
-
 use rayon::prelude::*;
 
 use crate::markdown::{Part, Section};

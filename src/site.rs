@@ -158,13 +158,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         }
         files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let render::Prepared::Stream(write) = prepared {
-            return timings.stream(p.kind.name(), || staging.put_streamed(&p.path, site_key, write));
+            return timings.stream(p.kind.name(), || {
+                staging.put_streamed(&p.path, site_key, write)
+            });
         }
         let key = prepared.key() ^ site_key;
         staging.put_keyed(&p.path, key, || {
-            timings.page(p.kind.name(), || {
-                site.complete(prepared)
-            })
+            timings.page(p.kind.name(), || site.complete(prepared))
         })
     };
     timings.stage("theme and plan");
@@ -229,7 +229,11 @@ impl Timings {
         if let (true, Ok(mut last), Ok(mut stages)) =
             (self.on, self.last.lock(), self.stages.lock())
         {
-            stages.push((name, last.elapsed().as_secs_f64() * 1000.0, peak_memory_mib()));
+            stages.push((
+                name,
+                last.elapsed().as_secs_f64() * 1000.0,
+                peak_memory_mib(),
+            ));
             *last = Instant::now();
         }
     }

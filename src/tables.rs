@@ -113,7 +113,13 @@ impl TableView {
                             };
                             let computed = matches!(c.origin, Origin::Computed);
                             has_computed |= computed;
-                            push_cell(&mut html, &layout.headers, &c.value.to_string(), computed, marks);
+                            push_cell(
+                                &mut html,
+                                &layout.headers,
+                                &c.value.to_string(),
+                                computed,
+                                marks,
+                            );
                         }
                         BodyRow {
                             stubs: Vec::new(),

@@ -59,7 +59,10 @@ fn assert_same_after_reference(portal: &Portal) -> (usize, usize, usize) {
     if let Some(first) = differ.first() {
         let (a, b) = (reference(&min[first]), reference(&full[first]));
         let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(0);
-        let show = |v: &[u8]| String::from_utf8_lossy(&v[at.saturating_sub(150)..(at + 150).min(v.len())]).into_owned();
+        let show = |v: &[u8]| {
+            String::from_utf8_lossy(&v[at.saturating_sub(150)..(at + 150).min(v.len())])
+                .into_owned()
+        };
         panic!(
             "{} pages differ after minify-html, first {first} at byte {at}:\nminified templates: {}\nas written:         {}",
             differ.len(),
