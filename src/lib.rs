@@ -2,8 +2,8 @@
 //!
 //! Data flows one way, a module per stage:
 //! [`load`] (find files, split front matter) → [`model`] (typed reports, by the format's
-//! [`schema`]) → [`check`] (the format's cross-checks) → [`render`] ([`markdown`], [`tables`], Tera, minify) → [`write`] (atomic
-//! output). [`site`] runs them in order; `main.rs` only parses arguments.
+//! [`schema`]) → [`check`] (the format's cross-checks) → [`render`] ([`markdown`], [`tables`],
+//! Tera with templates minified once by [`htmlmin`]) → [`write`] (atomic output). [`site`] runs them in order; `main.rs` only parses arguments.
 
 pub mod agencies;
 pub mod check;

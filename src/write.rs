@@ -211,12 +211,7 @@ impl Staging {
         make: impl FnOnce() -> Result<Option<Vec<u8>>, Error>,
     ) -> Result<(), Error> {
         let target = self.output.join(path);
-        if self.update
-            && let Some(old) = self.previous.get(path)
-            && old.source == key
-            && stat(&target) == Some((old.len, old.mtime))
-        {
-            self.produced(path, *old);
+        if self.kept(path, key) {
             return Ok(());
         }
         let Some(content) = make()? else {
@@ -237,8 +232,28 @@ impl Staging {
         }
         let staged = self.tmp.join(path);
         write_file(&staged, &content)?;
+        self.staged(path, key, &staged, content.len() as u64);
+        Ok(())
+    }
+
+    /// Whether the previous build made `path` with `key` and the file is as it left it;
+    /// if so, it is part of this build as it is.
+    fn kept(&self, path: &str, key: u64) -> bool {
+        if self.update
+            && let Some(old) = self.previous.get(path)
+            && old.source == key
+            && stat(&self.output.join(path)) == Some((old.len, old.mtime))
+        {
+            self.produced(path, *old);
+            return true;
+        }
+        false
+    }
+
+    /// Records a file written to the staging folder (`written` bytes); returns its size.
+    fn staged(&self, path: &str, key: u64, staged: &Path, written: u64) -> u64 {
         // A rename keeps the time, so the staged file's is the one the output will have.
-        let (len, mtime) = stat(&staged).unwrap_or((content.len() as u64, 0));
+        let (len, mtime) = stat(staged).unwrap_or((written, 0));
         self.produced(
             path,
             Entry {
@@ -252,7 +267,7 @@ impl Staging {
         {
             c.push(path.to_owned());
         }
-        Ok(())
+        len
     }
 
     /// Puts one file that `write` writes as it is made, for a file too large to hold (the
@@ -301,31 +316,11 @@ impl Staging {
             .map_err(|e| Error::io(&staged, e.into_error()))?;
         let key = key ^ std::hash::Hasher::finish(&done.hasher);
         drop(done.file);
-        let target = self.output.join(path);
-        if self.update
-            && let Some(old) = self.previous.get(path)
-            && old.source == key
-            && stat(&target) == Some((old.len, old.mtime))
-        {
+        if self.kept(path, key) {
             let _ = fs::remove_file(&staged);
-            self.produced(path, *old);
-            return Ok(old.len);
+            return Ok(done.len);
         }
-        let (len, mtime) = stat(&staged).unwrap_or((done.len, 0));
-        self.produced(
-            path,
-            Entry {
-                source: key,
-                len,
-                mtime,
-            },
-        );
-        if self.update
-            && let Ok(mut c) = self.changed.lock()
-        {
-            c.push(path.to_owned());
-        }
-        Ok(len)
+        Ok(self.staged(path, key, &staged, done.len))
     }
 
     fn produced(&self, path: &str, entry: Entry) {
