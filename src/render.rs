@@ -1028,6 +1028,5 @@ pub fn render_site(
 
 /// Renders a template (minified by the theme's templates when the portal asks for it).
 fn render(theme: &Theme, name: &str, ctx: &Context) -> Result<Vec<u8>, Error> {
-    let html = theme.render(name, ctx)?;
-    Ok(html.into_bytes())
+    theme.render_bytes(name, ctx)
 }
