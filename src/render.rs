@@ -250,6 +250,9 @@ impl PageKind {
     }
 }
 
+/// Makes a file's bytes when they are needed (see [`Prepared::Lazy`]).
+pub type MakeBytes<'s> = Box<dyn FnOnce() -> Result<Vec<u8>, Error> + 's>;
+
 /// Writes a file as it is made (see [`Prepared::Stream`]).
 pub type WriteStream<'s> = Box<dyn FnOnce(&mut dyn std::io::Write) -> Result<(), Error> + 's>;
 
@@ -260,6 +263,12 @@ pub enum Prepared<'s> {
         ctx: PageContext<'s>,
     },
     Bytes(Vec<u8>),
+    /// A file made only when its key, a hash of everything it is made from, changed since
+    /// the last build (the search index: its key is its documents').
+    Lazy {
+        key: u64,
+        make: MakeBytes<'s>,
+    },
     /// A large file written as it is made (`data/portal.json`), never held whole: the
     /// build streams it to disk (`Staging::put_streamed`), its key a hash of its bytes.
     Stream(WriteStream<'s>),
@@ -276,6 +285,7 @@ impl Prepared<'_> {
         match self {
             Prepared::Template { name, ctx } => (name, ctx.key()).hash(&mut h),
             Prepared::Bytes(bytes) => crate::fingerprint::of_bytes(bytes).hash(&mut h),
+            Prepared::Lazy { key, .. } => key.hash(&mut h),
             // Known once written: the write stage hashes its bytes as they go.
             Prepared::Stream(_) | Prepared::Missing => {}
         }
@@ -500,6 +510,7 @@ impl<'a> SiteRender<'a> {
         match prepared {
             Prepared::Template { name, ctx } => self.tera(&ctx.build(), name).map(Some),
             Prepared::Bytes(bytes) => Ok(Some(bytes)),
+            Prepared::Lazy { make, .. } => make().map(Some),
             Prepared::Stream(write) => {
                 let mut bytes = Vec::new();
                 write(&mut bytes)?;
@@ -572,7 +583,17 @@ impl<'a> SiteRender<'a> {
                 return Ok(template(self.base(&root, "not_found"), "404.html"));
             }
             PageKind::Search => return Ok(template(self.base("../", "search"), "search.html")),
-            PageKind::SearchIndex => crate::search::index(self.search_docs()?).content,
+            PageKind::SearchIndex => {
+                // The index is a function of its documents: a rebuild whose documents did
+                // not change does not make it again (it is a second of CPU at 10,000).
+                let docs = self.search_docs()?;
+                let mut h = crate::fingerprint::hasher();
+                std::hash::Hash::hash(docs, &mut h);
+                return Ok(Prepared::Lazy {
+                    key: std::hash::Hasher::finish(&h),
+                    make: Box::new(move || Ok(crate::search::index(docs).content)),
+                });
+            }
             PageKind::Feed => crate::feeds::atom(self.lib, self.config).content,
             PageKind::Sitemap => {
                 let paths: Vec<String> = self.plan().into_iter().map(|p| p.path).collect();

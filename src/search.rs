@@ -13,7 +13,7 @@ use crate::model::Report;
 use crate::render::{Page, report_url};
 
 /// One report's searchable text: its title and agency, then each section's text.
-#[derive(Clone)]
+#[derive(Clone, Hash)]
 pub struct SearchDoc {
     pub title: String,
     pub url: String,

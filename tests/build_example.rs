@@ -682,6 +682,10 @@ fn a_rebuild_writes_only_what_changed() {
 
     // One report's prose changes: its page is written again, an unrelated one is not.
     let before = times(&out);
+    let index = "search/index.json";
+    let new_word = "\"试新\""; // a bigram of the sentence added below
+    let read = |rel: &str| std::fs::read_to_string(out.join(rel)).expect("read");
+    assert!(!read(index).contains(new_word));
     portal.replace_once(
         "content/2023/fenyang-edu.md",
         "## 一、总体情况\n",
@@ -705,6 +709,16 @@ fn a_rebuild_writes_only_what_changed() {
         after[other], before[other],
         "another report's page is left alone"
     );
+    // The search index is made again only when its documents change: here they did.
+    assert_ne!(after[index], before[index], "the search index is rewritten");
+    assert!(
+        read(index).contains(new_word),
+        "the new words are in the index"
+    );
+    // The report's numbers did not change, so neither did its data files.
+    for data in ["reports/2023/fenyang-edu/data.json", "data/portal.json"] {
+        assert_eq!(after[data], before[data], "{data} is left alone");
+    }
     let changed = after
         .iter()
         .filter(|(p, t)| before.get(*p) != Some(*t))
