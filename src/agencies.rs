@@ -119,6 +119,8 @@ impl FormerName {
 /// Every agency of the portal, by id.
 #[derive(Debug, Clone, Default)]
 pub struct AgencyRegistry {
+    /// A hash of the registry's file: part of the key of every file made from what it says.
+    pub fingerprint: u64,
     agencies: BTreeMap<String, Agency>,
     /// Parent id → the ids of its agencies, sorted.
     children: BTreeMap<String, Vec<String>>,
@@ -448,6 +450,7 @@ pub fn parse(rel: &str, text: &str) -> Result<AgencyRegistry, Vec<Diagnostic>> {
             }
         }
         Ok(AgencyRegistry {
+            fingerprint: crate::fingerprint::of_bytes(text.as_bytes()),
             agencies,
             children,
             merged,

@@ -270,8 +270,9 @@ pub enum Prepared<'s> {
         make: MakeBytes<'s>,
     },
     /// A large file written as it is made (`data/portal.json`), never held whole: the
-    /// build streams it to disk (`Staging::put_streamed`), its key a hash of its bytes.
-    Stream(WriteStream<'s>),
+    /// build streams it to disk (`Staging::put_streamed`). The key is a hash of everything
+    /// it is made from, known before it is made.
+    Stream(u64, WriteStream<'s>),
     /// The page has nothing to show any more.
     Missing,
 }
@@ -285,9 +286,8 @@ impl Prepared<'_> {
         match self {
             Prepared::Template { name, ctx } => (name, ctx.key()).hash(&mut h),
             Prepared::Bytes(bytes) => crate::fingerprint::of_bytes(bytes).hash(&mut h),
-            Prepared::Lazy { key, .. } => key.hash(&mut h),
-            // Known once written: the write stage hashes its bytes as they go.
-            Prepared::Stream(_) | Prepared::Missing => {}
+            Prepared::Lazy { key, .. } | Prepared::Stream(key, _) => key.hash(&mut h),
+            Prepared::Missing => {}
         }
         h.finish()
     }
@@ -511,7 +511,7 @@ impl<'a> SiteRender<'a> {
             Prepared::Template { name, ctx } => self.tera(&ctx.build(), name).map(Some),
             Prepared::Bytes(bytes) => Ok(Some(bytes)),
             Prepared::Lazy { make, .. } => make().map(Some),
-            Prepared::Stream(write) => {
+            Prepared::Stream(_, write) => {
                 let mut bytes = Vec::new();
                 write(&mut bytes)?;
                 Ok(Some(bytes))
@@ -528,11 +528,20 @@ impl<'a> SiteRender<'a> {
         Ok(Prepared::Bytes(match &page.kind {
             PageKind::Report(i) => return self.report_page(&self.lib.reports[*i]).map(|p| p.0),
             PageKind::ReportJson(i) => {
-                crate::opendata::report_json(&self.lib.reports[*i], self.registry)?
+                let r = &self.lib.reports[*i];
+                return Ok(Prepared::Lazy {
+                    key: self.report_data_key(r, "json"),
+                    make: Box::new(move || crate::opendata::report_json(r, self.registry)),
+                });
             }
             PageKind::ReportCsv(i) => {
                 let r = &self.lib.reports[*i];
-                crate::opendata::report_csv(r, self.registry.get(&r.format))
+                return Ok(Prepared::Lazy {
+                    key: self.report_data_key(r, "csv"),
+                    make: Box::new(move || {
+                        Ok(crate::opendata::report_csv(r, self.registry.get(&r.format)))
+                    }),
+                });
             }
             PageKind::Year(year) => {
                 let Some(y) = self.years().iter().find(|y| y.year == *year) else {
@@ -634,16 +643,30 @@ impl<'a> SiteRender<'a> {
                 crate::opendata::figures_csv(*year, &in_year)
             }
             PageKind::PortalJson => {
-                return Ok(Prepared::Stream(Box::new(|out| {
-                    let cmp = self.compared();
-                    crate::opendata::write_portal_json(
-                        self.lib,
-                        self.registry,
-                        cmp,
-                        self.config,
-                        out,
-                    )
-                })));
+                // Made from every report, its format and the agency registry, and the
+                // portal's title and language: nothing else.
+                use std::hash::Hash;
+                let mut h = crate::fingerprint::hasher();
+                for r in &self.lib.reports {
+                    self.report_data_key(r, "portal").hash(&mut h);
+                }
+                for s in self.registry.all() {
+                    s.fingerprint.hash(&mut h);
+                }
+                (&self.config.title, &self.config.language).hash(&mut h);
+                return Ok(Prepared::Stream(
+                    std::hash::Hasher::finish(&h),
+                    Box::new(|out| {
+                        let cmp = self.compared();
+                        crate::opendata::write_portal_json(
+                            self.lib,
+                            self.registry,
+                            cmp,
+                            self.config,
+                            out,
+                        )
+                    }),
+                ));
             }
             PageKind::Schema(i) => match self.registry.all().nth(*i) {
                 Some(schema) => crate::schema_json::to_text(schema).into_bytes(),
@@ -910,6 +933,47 @@ impl<'a> SiteRender<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The key of a file made from report `r`'s data alone (its `data.json`, `data.csv`,
+    /// its part of `data/portal.json`): what the report says of itself and every cell
+    /// (not its prose, which these files do not hold), its format's file, and the agency
+    /// registry's, which names and sorts agencies.
+    fn report_data_key(&self, r: &Report, what: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = crate::fingerprint::hasher();
+        (
+            what,
+            &r.file,
+            &r.title,
+            &r.agency,
+            &r.agency_id,
+            r.agency_kind,
+        )
+            .hash(&mut h);
+        (r.year, r.published, &r.format, r.sample).hash(&mut h);
+        for t in &r.tables {
+            t.key.hash(&mut h);
+            for block in &t.blocks {
+                for row in &block.cells {
+                    row.len().hash(&mut h);
+                    for cell in row {
+                        let computed = matches!(cell.origin, crate::model::Origin::Computed);
+                        (cell.value, computed).hash(&mut h);
+                    }
+                }
+            }
+        }
+        self.registry
+            .get(&r.format)
+            .map(|s| s.fingerprint)
+            .hash(&mut h);
+        self.lib
+            .agencies
+            .as_ref()
+            .map(|a| a.fingerprint)
+            .hash(&mut h);
+        h.finish()
     }
 
     /// A partial rendered on its own, with `var` set to `value`.

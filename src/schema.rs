@@ -23,6 +23,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schema {
+    /// A hash of the format's file: part of the key of every file made from it.
+    #[serde(skip)]
+    pub fingerprint: u64,
     pub id: String,
     pub name: String,
     #[serde(default)]
@@ -957,7 +960,10 @@ impl Registry {
             vec![Diagnostic::error(file, pos, msg.clone(), msg)]
         })?;
         schema.validate(file)?;
-        Ok(schema)
+        Ok(Schema {
+            fingerprint: crate::fingerprint::of_bytes(text.as_bytes()),
+            ..schema
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Schema> {

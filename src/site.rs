@@ -157,9 +157,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
             return Ok(());
         }
         files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let render::Prepared::Stream(write) = prepared {
+        if let render::Prepared::Stream(key, write) = prepared {
             return timings.stream(p.kind.name(), || {
-                staging.put_streamed(&p.path, site_key, write)
+                staging.put_streamed(&p.path, key ^ site_key, write)
             });
         }
         let key = prepared.key() ^ site_key;

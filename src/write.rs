@@ -271,56 +271,28 @@ impl Staging {
     }
 
     /// Puts one file that `write` writes as it is made, for a file too large to hold (the
-    /// portal's JSON). Its key is `key` combined with a hash of the bytes, taken as they
-    /// are written; when that equals the previous build's and the file is as that build
-    /// left it, the new copy is dropped. Returns the file's size.
+    /// portal's JSON), known by `key` (a hash of everything it is made from). When the
+    /// previous build made it with the same key and the file is as it left it, `write` is
+    /// not called. Returns the file's size.
     pub fn put_streamed(
         &self,
         path: &str,
         key: u64,
         write: impl FnOnce(&mut dyn Write) -> Result<(), Error>,
     ) -> Result<u64, Error> {
-        /// Hashes and counts what goes through to the file.
-        struct Hashing {
-            file: fs::File,
-            hasher: crate::fingerprint::Hasher,
-            len: u64,
-        }
-        impl Write for Hashing {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                let n = self.file.write(buf)?;
-                std::hash::Hasher::write(&mut self.hasher, &buf[..n]);
-                self.len += n as u64;
-                Ok(n)
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                self.file.flush()
-            }
+        if self.kept(path, key) {
+            return Ok(0);
         }
         let staged = self.tmp.join(path);
         if let Some(dir) = staged.parent() {
             fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let file = fs::File::create(&staged).map_err(|e| Error::io(&staged, e))?;
-        let mut out = std::io::BufWriter::with_capacity(
-            1 << 20,
-            Hashing {
-                file,
-                hasher: crate::fingerprint::hasher(),
-                len: 0,
-            },
-        );
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut out)?;
-        let done = out
-            .into_inner()
-            .map_err(|e| Error::io(&staged, e.into_error()))?;
-        let key = key ^ std::hash::Hasher::finish(&done.hasher);
-        drop(done.file);
-        if self.kept(path, key) {
-            let _ = fs::remove_file(&staged);
-            return Ok(done.len);
-        }
-        Ok(self.staged(path, key, &staged, done.len))
+        out.flush().map_err(|e| Error::io(&staged, e))?;
+        drop(out);
+        Ok(self.staged(path, key, &staged, 0))
     }
 
     fn produced(&self, path: &str, entry: Entry) {

@@ -728,4 +728,13 @@ fn a_rebuild_writes_only_what_changed() {
         "{changed} of {} files rewritten",
         after.len()
     );
+
+    // The agency registry changes: the open data made from it is made again.
+    portal.replace_once(
+        "content/agencies.yaml",
+        "fenyang-gov:\n  name: 汾阳市人民政府\n  kind: government\n",
+        "fenyang-gov:\n  name: 汾阳市人民政府\n  kind: government\n  former_names:\n    - {name: 汾阳县人民政府, until: 1996}\n",
+    );
+    portal.build(&out).assert_ok();
+    assert!(read("data/portal.json").contains("汾阳县人民政府"));
 }
