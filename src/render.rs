@@ -296,8 +296,8 @@ impl Prepared<'_> {
 /// Puts one value into a template's context.
 type ContextPart<'s> = Box<dyn FnOnce(&mut Context) + 's>;
 
-/// A template's context before it is built: the values, and a hash of them as JSON (the
-/// page's key). Tera's own context is built only when the page is rendered, so a page
+/// A template's context before it is built: the values, and a hash of them (the page's
+/// key, fed by [`crate::fingerprint::feed`]). Tera's own context is built only when the page is rendered, so a page
 /// whose key did not change since the last build costs its views and a hash, no more.
 pub struct PageContext<'s> {
     hasher: Box<crate::fingerprint::Hasher>,

@@ -35,7 +35,7 @@ const MANIFEST_HEADER: &str = concat!("portalgen-manifest 1 ", env!("CARGO_PKG_V
 /// What the manifest knows of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    /// Hash of the bytes before the last step ([`Staging::put_with`]'s `source`).
+    /// The file's key: a hash of what it was made from (see [`Staging::put_keyed`]).
     source: u64,
     len: u64,
     /// Modification time in nanoseconds since the epoch.
@@ -185,19 +185,7 @@ impl Staging {
     /// Puts one file of the site (`path` relative to its top). Safe to call from many
     /// threads; folders are made on first use.
     pub fn put(&self, path: &str, content: &[u8]) -> Result<(), Error> {
-        self.put_with(path, content.to_vec(), |bytes| bytes)
-    }
-
-    /// Puts one file made from `source` by `finish` (e.g. minifying). When the previous
-    /// build made this file from the same source and the file is as it left it, `finish`
-    /// is not called and nothing is written.
-    pub fn put_with(
-        &self,
-        path: &str,
-        source: Vec<u8>,
-        finish: impl FnOnce(Vec<u8>) -> Vec<u8>,
-    ) -> Result<(), Error> {
-        self.put_keyed(path, hash(&source), || Ok(Some(finish(source))))
+        self.put_keyed(path, hash(content), || Ok(Some(content.to_vec())))
     }
 
     /// Puts one file that `make` makes, known by `key`: a hash of everything it is made
