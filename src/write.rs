@@ -9,7 +9,7 @@
 //! not tens of thousands, and a static host's caches stay valid. The marker file keeps,
 //! for each file, a key given by the render stage (a hash of everything the page is made
 //! from: its template's context and the theme) and the file's size and time: a page whose
-//! key did not change is neither rendered, minified nor compared again. A folder that portalgen
+//! key did not change is neither rendered nor compared again. A folder that portalgen
 //! did not write is never touched: the output carries a marker file, and an existing
 //! folder without it is refused.
 
