@@ -206,15 +206,8 @@ impl Staging {
             return Ok(());
         };
         if self.update && same_bytes(&target, &content) {
-            if let Some((len, mtime)) = stat(&target) {
-                self.produced(
-                    path,
-                    Entry {
-                        source: key,
-                        len,
-                        mtime,
-                    },
-                );
+            if let Some(seen) = stat(&target) {
+                self.record(path, key, seen);
             }
             return Ok(());
         }
@@ -242,14 +235,7 @@ impl Staging {
     fn staged(&self, path: &str, key: u64, staged: &Path, written: u64) -> u64 {
         // A rename keeps the time, so the staged file's is the one the output will have.
         let (len, mtime) = stat(staged).unwrap_or((written, 0));
-        self.produced(
-            path,
-            Entry {
-                source: key,
-                len,
-                mtime,
-            },
-        );
+        self.record(path, key, (len, mtime));
         if self.update
             && let Ok(mut c) = self.changed.lock()
         {
@@ -281,6 +267,18 @@ impl Staging {
         out.flush().map_err(|e| Error::io(&staged, e))?;
         drop(out);
         Ok(self.staged(path, key, &staged, 0))
+    }
+
+    /// Records that this build makes `path` with `key`, its file of size and time `seen`.
+    fn record(&self, path: &str, key: u64, (len, mtime): (u64, u128)) {
+        self.produced(
+            path,
+            Entry {
+                source: key,
+                len,
+                mtime,
+            },
+        );
     }
 
     fn produced(&self, path: &str, entry: Entry) {
