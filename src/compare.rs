@@ -54,14 +54,7 @@ pub fn cell_value(report: &Report, schema: &Schema, reference: &str) -> Option<D
     let mut parts = term.key.splitn(3, '.');
     let (table, row, col) = (parts.next()?, parts.next()?, parts.next()?);
     let (bi, ri, ci) = schema.table(table)?.locate(row, col)?;
-    let value = report
-        .table(table)?
-        .blocks
-        .get(bi)?
-        .cells
-        .get(ri)?
-        .get(ci)?
-        .value;
+    let value = report.table(table)?.blocks.get(bi)?.get(ri, ci)?.value;
     Some(if term.negative {
         Decimal::zero() - value
     } else {
@@ -1445,7 +1438,7 @@ fn in_layout(
                 let mut origin = Origin::Computed;
                 for part in &parts {
                     let (bi, ri, ci) = mine.locate(part, &col.key)?;
-                    let cell = own.blocks.get(bi)?.cells.get(ri)?.get(ci)?;
+                    let cell = own.blocks.get(bi)?.get(ri, ci)?;
                     value = value + cell.value;
                     if parts.len() == 1 {
                         origin = cell.origin;
@@ -1455,7 +1448,7 @@ fn in_layout(
             }
             rows.push(cells);
         }
-        blocks.push(BlockData { cells: rows });
+        blocks.push(BlockData::from_rows(rows)?);
     }
     Some(TableData {
         key: t.key.clone(),
@@ -1584,7 +1577,7 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
         .zip(&layout.cells)
         .zip(d1.blocks.iter().zip(&d2.blocks))
         .map(|((block, cells), (b1, b2))| {
-            let mut values = b1.cells.iter().flatten().zip(b2.cells.iter().flatten());
+            let mut values = b1.cells().iter().zip(b2.cells());
             let rows = block
                 .rows
                 .iter()

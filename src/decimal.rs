@@ -6,11 +6,19 @@ use std::fmt;
 /// The number of decimal places a [`Decimal`] can hold.
 pub const MAX_SCALE: u32 = 4;
 
+/// The largest whole part a [`Decimal`] holds: 14 digits, so that any ten such values
+/// still add up within 64 bits (no count or amount in a report comes near it).
+pub const MAX_WHOLE_DIGITS: usize = 14;
+
 /// An exact decimal: `units / 10^4`, remembering how many places the author wrote.
+///
+/// Packed to 12 bytes: a report holds hundreds of cells and a provincial portal tens of
+/// thousands of reports, and with the padding of an `i128` a cell took 64 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C, packed(4))]
 pub struct Decimal {
-    units: i128,
-    scale: u32,
+    units: i64,
+    scale: u8,
 }
 
 /// Why a text is not a decimal.
@@ -18,6 +26,8 @@ pub struct Decimal {
 pub enum DecimalError {
     NotANumber,
     TooManyPlaces(usize),
+    /// More than [`MAX_WHOLE_DIGITS`] digits before the point.
+    TooLarge,
 }
 
 impl Decimal {
@@ -25,9 +35,9 @@ impl Decimal {
         Decimal { units: 0, scale: 0 }
     }
 
-    pub fn from_int(v: i128) -> Decimal {
+    pub fn from_int(v: i64) -> Decimal {
         Decimal {
-            units: v * 10i128.pow(MAX_SCALE),
+            units: v.saturating_mul(10i64.pow(MAX_SCALE)),
             scale: 0,
         }
     }
@@ -47,22 +57,24 @@ impl Decimal {
             || !int_part.bytes().all(|b| b.is_ascii_digit())
             || !frac_part.bytes().all(|b| b.is_ascii_digit())
             || (digits.contains('.') && frac_part.is_empty())
-            || int_part.len() > 24
         {
             return Err(DecimalError::NotANumber);
         }
         if frac_part.len() > MAX_SCALE as usize {
             return Err(DecimalError::TooManyPlaces(frac_part.len()));
         }
-        let mut units: i128 = int_part.parse().map_err(|_| DecimalError::NotANumber)?;
-        units *= 10i128.pow(MAX_SCALE);
-        if !frac_part.is_empty() {
-            let f: i128 = frac_part.parse().map_err(|_| DecimalError::NotANumber)?;
-            units += f * 10i128.pow(MAX_SCALE - frac_part.len() as u32);
+        if int_part.trim_start_matches('0').len() > MAX_WHOLE_DIGITS {
+            return Err(DecimalError::TooLarge);
         }
+        // At most 14 + 4 digits: within i64.
+        let mut units: i64 = 0;
+        for b in int_part.bytes().chain(frac_part.bytes()) {
+            units = units * 10 + i64::from(b - b'0');
+        }
+        units *= 10i64.pow(MAX_SCALE - frac_part.len() as u32);
         Ok(Decimal {
             units: if neg { -units } else { units },
-            scale: frac_part.len() as u32,
+            scale: frac_part.len() as u8,
         })
     }
 
@@ -72,15 +84,16 @@ impl Decimal {
 
     /// |self − other|, with the wider scale.
     pub fn abs_diff(self, other: Decimal) -> Decimal {
+        let d = self - other;
         Decimal {
-            units: (self.units - other.units).abs(),
-            scale: self.scale.max(other.scale),
+            units: d.units.saturating_abs(),
+            scale: d.scale,
         }
     }
 
-    /// The value in ten-thousandths, for arithmetic.
+    /// The value in ten-thousandths, for arithmetic (wide, so products cannot overflow).
     pub fn units(&self) -> i128 {
-        self.units
+        i128::from(self.units)
     }
 }
 
@@ -89,7 +102,8 @@ impl std::ops::Sub for Decimal {
 
     fn sub(self, other: Decimal) -> Decimal {
         Decimal {
-            units: self.units - other.units,
+            // Saturates rather than wraps: a sum that large fails its check instead.
+            units: self.units.saturating_sub(other.units),
             scale: self.scale.max(other.scale),
         }
     }
@@ -101,7 +115,7 @@ impl std::ops::Add for Decimal {
     /// The sum keeps the wider of the two scales, so `1.5 + 0.25` prints `1.75`.
     fn add(self, other: Decimal) -> Decimal {
         Decimal {
-            units: self.units + other.units,
+            units: self.units.saturating_add(other.units),
             scale: self.scale.max(other.scale),
         }
     }
@@ -110,17 +124,8 @@ impl std::ops::Add for Decimal {
 impl fmt::Display for Decimal {
     /// Prints as many places as the author wrote (`2595.45` stays `2595.45`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let abs = self.units.unsigned_abs();
-        let Ok(small) = u64::try_from(abs) else {
-            let sign = if self.units < 0 { "-" } else { "" };
-            let base = 10u128.pow(MAX_SCALE);
-            let int = abs / base;
-            if self.scale == 0 {
-                return write!(f, "{sign}{int}");
-            }
-            let frac = (abs % base) / 10u128.pow(MAX_SCALE - self.scale);
-            return write!(f, "{sign}{int}.{frac:0width$}", width = self.scale as usize);
-        };
+        let (units, scale) = (self.units, u32::from(self.scale));
+        let small = units.unsigned_abs();
         // Every cell of every page and data file is printed, so without `write!` or
         // 128-bit division: digits into a buffer, right to left.
         let mut buf = [0u8; 32];
@@ -130,9 +135,9 @@ impl fmt::Display for Decimal {
             buf[at] = d;
         };
         let base = 10u64.pow(MAX_SCALE);
-        if self.scale > 0 {
-            let mut frac = (small % base) / 10u64.pow(MAX_SCALE - self.scale);
-            for _ in 0..self.scale {
+        if scale > 0 {
+            let mut frac = (small % base) / 10u64.pow(MAX_SCALE - scale);
+            for _ in 0..scale {
                 push(b'0' + (frac % 10) as u8);
                 frac /= 10;
             }
@@ -146,7 +151,7 @@ impl fmt::Display for Decimal {
                 break;
             }
         }
-        if self.units < 0 {
+        if units < 0 {
             push(b'-');
         }
         // Only ASCII digits, a point and a sign were written.
@@ -170,11 +175,16 @@ mod tests {
             "-0.5",
             "-12.0",
             "18446744073709",
-            "-99999999999999999999.5",
+            "-99999999999999.9999",
         ] {
             assert_eq!(Decimal::parse(s).expect(s).to_string(), s);
         }
         assert_eq!(Decimal::parse("2595.45").map(|d| d.units()), Ok(25_954_500));
+        // Leading zeros do not count towards the digits a decimal can hold.
+        assert_eq!(
+            Decimal::parse("00000000000000000001").map(|d| d.to_string()),
+            Ok("1".to_owned())
+        );
     }
 
     #[test]
@@ -186,6 +196,21 @@ mod tests {
         for s in ["", "1e3", "1,000", "abc", "1.", ".5", "--1"] {
             assert_eq!(Decimal::parse(s), Err(DecimalError::NotANumber), "{s}");
         }
+        assert_eq!(
+            Decimal::parse("123456789012345"),
+            Err(DecimalError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn saturates_instead_of_wrapping() {
+        let big = Decimal::parse("99999999999999").expect("big");
+        let mut sum = Decimal::zero();
+        for _ in 0..2000 {
+            sum = sum + big;
+        }
+        assert_eq!(sum.units(), i128::from(i64::MAX));
+        assert_eq!(std::mem::size_of::<Decimal>(), 12);
     }
 
     #[test]

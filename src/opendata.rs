@@ -149,7 +149,7 @@ pub fn report_csv(r: &Report, schema: Option<&Schema>) -> Vec<u8> {
                     )
                 })
                 .collect();
-            for (row, values) in block.leaf_rows_ref().iter().zip(&cells.cells) {
+            for (row, values) in block.leaf_rows_ref().iter().zip(cells.rows()) {
                 let mut row_label = row.path.clone();
                 if let Some(c) = &block.caption {
                     row_label.insert(0, c.clone());
@@ -266,7 +266,7 @@ impl Serialize for TablesJson<'_> {
                 let mut map = s.serialize_map(None)?;
                 for (block, cells) in self.0.blocks.iter().zip(&self.1.blocks) {
                     let cols = block.leaf_columns_ref();
-                    for (row, values) in block.leaf_rows_ref().iter().zip(&cells.cells) {
+                    for (row, values) in block.leaf_rows_ref().iter().zip(cells.rows()) {
                         map.serialize_entry(&row.key, &Row(cols, values))?;
                     }
                 }

@@ -110,7 +110,7 @@ struct Status {
 /// A report's check results in full, for its page.
 #[derive(Serialize)]
 struct ChecksView<'a> {
-    passed: &'a [crate::check::RuleRef],
+    passed: Vec<crate::check::RuleRef<'a>>,
     explained: &'a [crate::check::Explained],
     /// Warnings and notes: rule, message, `file:line:column`.
     findings: Vec<Finding>,
@@ -598,10 +598,14 @@ impl<'a> SiteRender<'a> {
                 let docs = self.search_docs()?;
                 let mut h = crate::fingerprint::hasher();
                 std::hash::Hash::hash(docs, &mut h);
-                return Ok(Prepared::Lazy {
-                    key: std::hash::Hasher::finish(&h),
-                    make: Box::new(move || Ok(crate::search::index(docs).content)),
-                });
+                return Ok(Prepared::Stream(
+                    std::hash::Hasher::finish(&h),
+                    Box::new(move |out| {
+                        crate::search::write_index(docs, out).map_err(|e| {
+                            Error::io(std::path::Path::new(crate::search::INDEX_PATH), e)
+                        })
+                    }),
+                ));
             }
             PageKind::Feed => crate::feeds::atom(self.lib, self.config).content,
             PageKind::Sitemap => {
@@ -955,7 +959,7 @@ impl<'a> SiteRender<'a> {
         for t in &r.tables {
             t.key.hash(&mut h);
             for block in &t.blocks {
-                for row in &block.cells {
+                for row in block.rows() {
                     row.len().hash(&mut h);
                     for cell in row {
                         let computed = matches!(cell.origin, crate::model::Origin::Computed);
@@ -1047,7 +1051,7 @@ impl<'a> SiteRender<'a> {
             data_url: "data.json".into(),
             revisions: &r.revisions,
             checks: self.by_file.get(r.file.as_str()).map(|c| ChecksView {
-                passed: &c.passed,
+                passed: c.passed_rules(schema),
                 explained: &c.explained,
                 findings: c
                     .diagnostics

@@ -179,14 +179,7 @@ fn carried(
             };
             let pt = prev_schema.table(table)?;
             let (b, ri, ci) = pt.locate(r, c)?;
-            let v = prev
-                .table(table)?
-                .blocks
-                .get(b)?
-                .cells
-                .get(ri)?
-                .get(ci)?
-                .value;
+            let v = prev.table(table)?.blocks.get(b)?.get(ri, ci)?.value;
             sum = if t.negative { sum - v } else { sum + v };
         }
         return Some(sum);

@@ -178,6 +178,18 @@ fn token_order(a: &Token, b: &Token) -> std::cmp::Ordering {
 
 /// `search/index.json`: the documents and the token → postings map.
 pub fn index(docs: &[SearchDoc]) -> Page {
+    let mut content = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_index(docs, &mut content);
+    Page {
+        path: INDEX_PATH.into(),
+        content,
+    }
+}
+
+/// Writes `search/index.json` to `out` as it is serialized: held whole, its buffer grew
+/// by doubling to 32 MiB at 10,000 reports, with the old one still held while copying.
+pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io::Result<()> {
     // Posting = report index × 64 + section index (reports have far fewer than 64 sections).
     // Reports are taken a chunk at a time: a chunk's tokens are found in parallel, then
     // appended to each token's list, delta-encoded at once (ids only grow, and a section's
@@ -187,7 +199,7 @@ pub fn index(docs: &[SearchDoc]) -> Page {
         encoded: String,
         last: u64,
     }
-    const CHUNK: usize = 512;
+    const CHUNK: usize = 64;
     let mut by_token: std::collections::HashMap<Token, List> = std::collections::HashMap::new();
     for (c, chunk) in docs.chunks(CHUNK).enumerate() {
         let per_doc: Vec<Vec<(Token, u64)>> = chunk
@@ -255,10 +267,7 @@ pub fn index(docs: &[SearchDoc]) -> Page {
         docs: docs.iter().map(Doc).collect(),
         tokens: Tokens(postings),
     };
-    Page {
-        path: INDEX_PATH.into(),
-        content: serde_json::to_vec(&body).unwrap_or_default(),
-    }
+    serde_json::to_writer(out, &body).map_err(std::io::Error::from)
 }
 
 #[cfg(test)]

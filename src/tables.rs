@@ -101,7 +101,7 @@ impl TableView {
             .blocks
             .iter()
             .map(|block| {
-                let mut cells = values.next().map(|b| b.cells.iter().flatten());
+                let mut cells = values.next().map(|b| b.cells().iter());
                 let rows = block
                     .rows
                     .iter()
@@ -258,7 +258,9 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                     );
                     for (ri, row) in rows.iter_mut().enumerate() {
                         let row_ids = row.1.clone();
-                        row.0.cells = cells.cells[ri]
+                        row.0.cells = cells
+                            .row(ri)
+                            .unwrap_or_default()
                             .iter()
                             .enumerate()
                             .map(|(ci, c)| {
@@ -299,9 +301,8 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                     );
                     let n_cols = leaf_cols.len().max(1);
                     let cells: Vec<DataCell> = cells
-                        .cells
+                        .cells()
                         .iter()
-                        .flatten()
                         .enumerate()
                         .map(|(i, c)| {
                             let mut d = fmt(i % n_cols, c);
@@ -490,17 +491,17 @@ mod tests {
         let blocks = table
             .blocks
             .iter()
-            .map(|b| BlockData {
-                cells: vec![
+            .filter_map(|b| {
+                BlockData::from_rows(vec![
                     vec![
                         Cell {
                             value: Decimal::from_int(1),
-                            origin: Origin::Authored(Pos::default())
+                            origin: Origin::Authored(Pos::default().into())
                         };
                         b.leaf_columns().len()
                     ];
                     b.leaf_rows().len()
-                ],
+                ])
             })
             .collect();
         TableData {

@@ -392,6 +392,23 @@ fn fee_with_five_decimal_places_is_rejected() {
 }
 
 #[test]
+fn count_too_large_to_hold_is_rejected() {
+    let case = Case::new();
+    let text = case.portal.replace_once(
+        REPORT,
+        "new_received:            [7, 0, 0, 0, 0, 0, 7]",
+        "new_received:            [700000000000000000000, 0, 0, 0, 0, 0, 7]",
+    );
+    let run = case.rebuild();
+    case.assert_error_at(
+        &run,
+        REPORT,
+        pos_of(&text, "700000000000000000000"),
+        &["数字过大", "14 位"],
+    );
+}
+
+#[test]
 fn negative_count_is_rejected() {
     let case = Case::new();
     let text = case.portal.replace_once(

@@ -117,7 +117,7 @@ fn parse(path: &Path) -> Parsed {
                 let cells = t
                     .blocks
                     .iter()
-                    .flat_map(|b| b.cells.iter().flatten())
+                    .flat_map(|b| b.cells().iter())
                     .map(|c| c.value.to_string())
                     .collect();
                 (t.key.clone(), cells)
