@@ -1593,12 +1593,19 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
                         if d.units() != 0 {
                             changed += 1;
                         }
+                        let (mut b1, mut b2, mut b3) = ([0; 24], [0; 24], [0; 24]);
                         let values = [
-                            ("a", c1.value.to_string(), None),
-                            ("b", c2.value.to_string(), None),
-                            ("d", signed(d), Some(direction(d.units()))),
+                            ("a", "", c1.value.format(&mut b1), None),
+                            ("b", "", c2.value.format(&mut b2), None),
+                            (
+                                "d",
+                                if d.units() > 0 { "+" } else { "" },
+                                d.format(&mut b3),
+                                Some(direction(d.units())),
+                            ),
                         ];
-                        for (suffix, text, class) in values {
+                        // Numbers need no escaping: digits, a sign and a point.
+                        for (suffix, sign, text, class) in values {
                             html.push_str("<td headers=\"");
                             escape_into(&mut html, headers);
                             html.push(' ');
@@ -1611,7 +1618,8 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
                                 html.push('"');
                             }
                             html.push('>');
-                            escape_into(&mut html, &text);
+                            html.push_str(sign);
+                            html.push_str(text);
                             html.push_str("</td>");
                         }
                     }

@@ -121,14 +121,15 @@ impl std::ops::Add for Decimal {
     }
 }
 
-impl fmt::Display for Decimal {
-    /// Prints as many places as the author wrote (`2595.45` stays `2595.45`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Decimal {
+    /// The text of the value, written into `buf` without allocating: pages and data files
+    /// print every cell, hundreds per report. As many places as the author wrote
+    /// (`2595.45` stays `2595.45`).
+    pub fn format<'b>(&self, buf: &'b mut [u8; 24]) -> &'b str {
         let (units, scale) = (self.units, u32::from(self.scale));
         let small = units.unsigned_abs();
-        // Every cell of every page and data file is printed, so without `write!` or
-        // 128-bit division: digits into a buffer, right to left.
-        let mut buf = [0u8; 32];
+        // Right to left, without `write!` or 128-bit division. At most 20 digits, a
+        // point and a sign.
         let mut at = buf.len();
         let mut push = |d: u8| {
             at -= 1;
@@ -155,7 +156,18 @@ impl fmt::Display for Decimal {
             push(b'-');
         }
         // Only ASCII digits, a point and a sign were written.
-        f.write_str(std::str::from_utf8(&buf[at..]).unwrap_or_default())
+        std::str::from_utf8(&buf[at..]).unwrap_or_default()
+    }
+
+    /// Appends the value's text to `out` (see [`Decimal::format`]).
+    pub fn push_to(&self, out: &mut String) {
+        out.push_str(self.format(&mut [0; 24]));
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.format(&mut [0; 24]))
     }
 }
 

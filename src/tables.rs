@@ -116,7 +116,7 @@ impl TableView {
                             push_cell(
                                 &mut html,
                                 &layout.headers,
-                                &c.value.to_string(),
+                                c.value.format(&mut [0; 24]),
                                 computed,
                                 marks,
                             );
