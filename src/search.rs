@@ -84,21 +84,63 @@ pub fn tokens(text: &str) -> Vec<String> {
     out
 }
 
-/// A token without an allocation for the common case (Chinese characters).
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// A token without an allocation for the common case (Chinese characters): one or two
+/// characters packed in a number (the second 0 when there is one), so that tokens sort,
+/// compare and hash as integers.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Token {
-    One(char),
-    Two(char, char),
+    Chars(u64),
     Word(String),
+}
+
+impl Token {
+    fn one(a: char) -> Token {
+        Token::Chars(u64::from(a) << 32)
+    }
+
+    fn two(a: char, b: char) -> Token {
+        Token::Chars(u64::from(a) << 32 | u64::from(b))
+    }
 }
 
 impl std::fmt::Display for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Token::One(a) => write!(f, "{a}"),
-            Token::Two(a, b) => write!(f, "{a}{b}"),
+            Token::Chars(n) => {
+                let char_of = |c: u64| char::from_u32(c as u32);
+                for c in [char_of(n >> 32), char_of(n & 0xFFFF_FFFF)] {
+                    match c {
+                        Some(c) if c != '\0' => write!(f, "{c}")?,
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
             Token::Word(w) => f.write_str(w),
         }
+    }
+}
+
+/// A multiply-and-rotate hasher (Firefox's "FxHash") for the index's token map: tokens
+/// are mostly one integer, and SipHash was a fifth of the index's time.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -108,10 +150,10 @@ fn each_token(text: &str, mut f: impl FnMut(Token)) {
     let mut word = String::new();
     let flush_run = |run: &mut Vec<char>, f: &mut dyn FnMut(Token)| {
         if run.len() == 1 {
-            f(Token::One(run[0]));
+            f(Token::one(run[0]));
         }
         for pair in run.windows(2) {
-            f(Token::Two(pair[0], pair[1]));
+            f(Token::two(pair[0], pair[1]));
         }
         run.clear();
     };
@@ -163,19 +205,6 @@ fn base36(n: u64) -> String {
 /// Where the index goes in the site.
 pub const INDEX_PATH: &str = "search/index.json";
 
-/// A fixed order of tokens, for removing repeats (not the output's order).
-fn token_order(a: &Token, b: &Token) -> std::cmp::Ordering {
-    let rank = |t: &Token| match t {
-        Token::One(c) => (0, *c, '\0'),
-        Token::Two(c, d) => (1, *c, *d),
-        Token::Word(_) => (2, '\0', '\0'),
-    };
-    match (a, b) {
-        (Token::Word(x), Token::Word(y)) => x.cmp(y),
-        _ => rank(a).cmp(&rank(b)),
-    }
-}
-
 /// `search/index.json`: the documents and the token → postings map.
 pub fn index(docs: &[SearchDoc]) -> Page {
     let mut content = Vec::new();
@@ -192,15 +221,20 @@ pub fn index(docs: &[SearchDoc]) -> Page {
 pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io::Result<()> {
     // Posting = report index × 64 + section index (reports have far fewer than 64 sections).
     // Reports are taken a chunk at a time: a chunk's tokens are found in parallel, then
-    // appended to each token's list, delta-encoded at once (ids only grow, and a section's
-    // tokens were made unique), so memory stays near the size of the index itself. At
+    // appended to each token's list, delta-encoded at once (ids only grow, so a token met
+    // twice in a section is its list's last id), so memory stays near the size of the
+    // index itself. At
     // 10,000 reports, holding every posting first took 250 MiB.
     struct List {
         encoded: String,
         last: u64,
     }
     const CHUNK: usize = 64;
-    let mut by_token: std::collections::HashMap<Token, List> = std::collections::HashMap::new();
+    let mut by_token: std::collections::HashMap<
+        Token,
+        List,
+        std::hash::BuildHasherDefault<FxHasher>,
+    > = std::collections::HashMap::default();
     for (c, chunk) in docs.chunks(CHUNK).enumerate() {
         let per_doc: Vec<Vec<(Token, u64)>> = chunk
             .par_iter()
@@ -209,12 +243,7 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
                 let mut out = Vec::new();
                 for (s, (_, _, text)) in doc.sections.iter().enumerate().take(64) {
                     let id = (c * CHUNK + d) as u64 * 64 + s as u64;
-                    let start = out.len();
                     each_token(text, |t| out.push((t, id)));
-                    let mut section: Vec<(Token, u64)> = out.split_off(start);
-                    section.sort_unstable_by(|a, b| token_order(&a.0, &b.0));
-                    section.dedup_by(|a, b| a.0 == b.0);
-                    out.extend(section);
                 }
                 out
             })
@@ -225,6 +254,10 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
                 last: 0,
             });
             if !list.encoded.is_empty() {
+                // A token met again in the same section: one posting is enough.
+                if list.last == id {
+                    continue;
+                }
                 list.encoded.push(',');
             }
             push_base36(&mut list.encoded, id - list.last);
