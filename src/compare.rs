@@ -1410,30 +1410,30 @@ impl Job {
 /// A report's table in the layout of `base`'s table `t`: its own data when the report is
 /// in that format, else its cells summed as the declaration says (rows it splits are
 /// added up). None when a cell cannot be found.
-fn in_layout(
-    c: &Computed,
+fn in_layout<'c>(
+    c: &Computed<'c>,
     base: &Schema,
     t: &Table,
-    decl: Option<&Comparable>,
-) -> Option<TableData> {
+    decl: Option<&'c Comparable>,
+) -> Option<std::borrow::Cow<'c, TableData>> {
     let schema = c.schema?;
     let own = c.report.table(&t.key)?;
     if schema.id == base.id {
-        return Some(own.clone());
+        return Some(std::borrow::Cow::Borrowed(own));
     }
     let mine = schema.table(&t.key)?;
     let map = decl.and_then(|d| d.rows.get(&t.key));
     let mut blocks = Vec::new();
     for block in &t.blocks {
-        let cols = block.leaf_columns();
+        let cols = block.leaf_columns_ref();
         let mut rows = Vec::new();
-        for row in block.leaf_rows() {
+        for row in block.leaf_rows_ref() {
             let parts = map
                 .and_then(|m| m.get(&row.key))
                 .cloned()
                 .unwrap_or_else(|| vec![row.key.clone()]);
             let mut cells = Vec::new();
-            for col in &cols {
+            for col in cols {
                 let mut value = Decimal::zero();
                 let mut origin = Origin::Computed;
                 for part in &parts {
@@ -1450,11 +1450,11 @@ fn in_layout(
         }
         blocks.push(BlockData::from_rows(rows)?);
     }
-    Some(TableData {
+    Some(std::borrow::Cow::Owned(TableData {
         key: t.key.clone(),
         pos: own.pos,
         blocks,
-    })
+    }))
 }
 
 /// Lays out a table for comparing two years under its official headers, cell by cell

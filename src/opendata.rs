@@ -179,7 +179,7 @@ fn figure_is_decimal(schema: &Schema, cells: &[String]) -> bool {
         let _ = row;
         schema.table(t).is_some_and(|t| {
             t.blocks.iter().any(|b| {
-                b.leaf_columns()
+                b.leaf_columns_ref()
                     .iter()
                     .any(|x| x.key == col && x.cell_type == CellType::Decimal)
             })

@@ -223,8 +223,7 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
     // Reports are taken a chunk at a time: a chunk's tokens are found in parallel, then
     // appended to each token's list, delta-encoded at once (ids only grow, so a token met
     // twice in a section is its list's last id), so memory stays near the size of the
-    // index itself. At
-    // 10,000 reports, holding every posting first took 250 MiB.
+    // index itself. At 10,000 reports, holding every posting first took 250 MiB.
     struct List {
         encoded: String,
         last: u64,
