@@ -91,6 +91,12 @@ impl Decimal {
         }
     }
 
+    /// The value as a whole number, when it was written without a decimal point.
+    pub fn whole(&self) -> Option<i64> {
+        let (units, scale) = (self.units, self.scale);
+        (scale == 0).then(|| units / 10i64.pow(MAX_SCALE))
+    }
+
     /// The value in ten-thousandths, for arithmetic (wide, so products cannot overflow).
     pub fn units(&self) -> i128 {
         i128::from(self.units)

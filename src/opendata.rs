@@ -159,7 +159,8 @@ pub fn report_csv(r: &Report, schema: Option<&Schema>) -> Vec<u8> {
                     csv.raw(&table_part);
                     csv.raw(&row_part);
                     csv.raw(col_part);
-                    csv.raw(&quote(&cell.value.to_string()));
+                    // A number needs no quotes: digits, a sign and a point.
+                    csv.raw(cell.value.format(&mut [0; 24]));
                     let computed = matches!(cell.origin, crate::model::Origin::Computed);
                     csv.raw(if computed { ",true\r\n" } else { ",false\r\n" });
                 }
@@ -284,10 +285,9 @@ impl Serialize for TablesJson<'_> {
         }
         impl Serialize for Value<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let text = self.0.value.to_string();
-                match text.parse::<i64>() {
-                    Ok(n) if !self.1 => s.serialize_i64(n),
-                    _ => s.serialize_str(&text),
+                match self.0.value.whole() {
+                    Some(n) if !self.1 => s.serialize_i64(n),
+                    _ => s.serialize_str(self.0.value.format(&mut [0; 24])),
                 }
             }
         }
