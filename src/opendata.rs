@@ -481,13 +481,13 @@ pub fn write_portal_json(
             rates,
         };
         let text = serde_json::to_vec_pretty(&value).unwrap_or_default();
-        let mut out = Vec::with_capacity(text.len() + text.len() / 8);
-        out.extend_from_slice(b"    ");
-        for &b in &text {
-            out.push(b);
-            if b == b'\n' {
-                out.extend_from_slice(b"    ");
+        let mut out = Vec::with_capacity(text.len() + text.len() / 4);
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.push(b'\n');
             }
+            out.extend_from_slice(b"    ");
+            out.extend_from_slice(line);
         }
         out
     };
