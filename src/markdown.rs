@@ -17,8 +17,23 @@ use crate::yaml::Pos;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
-    Html { html: String },
-    Table { key: String },
+    Html {
+        html: String,
+        /// The text ends with a signature: a short last paragraph with a date (`…日`), which
+        /// themes set apart (see [`ends_with_signature`]).
+        signed: bool,
+    },
+    Table {
+        key: String,
+    },
+}
+
+/// Whether prose ends with its signature: the last paragraph ends with `日` and is short
+/// (fewer than 24 characters with its closing tag), like `2024年1月31日`. Worked out here
+/// rather than in the template, which split every report's text to find it.
+pub fn ends_with_signature(html: &str) -> bool {
+    let last = html.trim().rsplit("<p>").next().unwrap_or_default();
+    last.ends_with("日</p>") && last.chars().count() < 24
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,8 +77,10 @@ pub fn render_body(
 
     let flush = |chunk: &mut String, section: &mut Section| {
         if !chunk.trim().is_empty() {
+            let html = to_html(chunk, allow_html);
             section.parts.push(Part::Html {
-                html: to_html(chunk, allow_html),
+                signed: ends_with_signature(&html),
+                html,
             });
         }
         chunk.clear();
@@ -273,6 +290,21 @@ fn demote(level: HeadingLevel) -> HeadingLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_dated_last_paragraph_is_a_signature() {
+        assert!(ends_with_signature(
+            "<p>正文。</p>\n<p>某某县人民政府办公室</p>\n<p>2024年1月31日</p>\n"
+        ));
+        assert!(!ends_with_signature(""));
+        // A long last paragraph that happens to end with 日 is text, not a signature.
+        assert!(!ends_with_signature(
+            "<p>本机关于本年度内依法受理并办结全部申请，最后一件于12月31日</p>"
+        ));
+        assert!(!ends_with_signature(
+            "<p>2024年1月31日</p><ul><li>x</li></ul>"
+        ));
+    }
     use crate::schema::Registry;
 
     fn schema(id: &str) -> Schema {

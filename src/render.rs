@@ -1012,8 +1012,9 @@ impl<'a> SiteRender<'a> {
         if self.config.minify {
             // The templates are minified once (see `Theme::load`); the text is minified here.
             for part in sections.iter_mut().flat_map(|s| s.parts.iter_mut()) {
-                if let markdown::Part::Html { html } = part {
+                if let markdown::Part::Html { html, signed } = part {
                     *html = crate::htmlmin::html(html);
+                    *signed = markdown::ends_with_signature(html);
                 }
             }
         }

@@ -33,7 +33,7 @@ impl SearchDoc {
         for s in sections {
             let mut text = s.heading.clone();
             for p in &s.parts {
-                if let Part::Html { html } = p {
+                if let Part::Html { html, .. } = p {
                     text.push(' ');
                     text.push_str(&strip_tags(html));
                 }
