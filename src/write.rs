@@ -13,7 +13,7 @@
 //! did not write is never touched: the output carries a marker file, and an existing
 //! folder without it is refused.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,7 +47,11 @@ fn hash(bytes: &[u8]) -> u64 {
 }
 
 fn stat(path: &Path) -> Option<(u64, u128)> {
-    let m = fs::metadata(path).ok()?;
+    seen(&fs::metadata(path).ok()?)
+}
+
+/// A file's size and time, as the marker keeps them.
+fn seen(m: &fs::Metadata) -> Option<(u64, u128)> {
     let mtime = m
         .modified()
         .ok()?
@@ -126,6 +130,10 @@ pub struct Staging {
     produced: Mutex<HashMap<String, Entry>>,
     /// Files staged because they differ from the output's.
     changed: Mutex<Vec<String>>,
+    /// Folders made in the staging folder: a file's folder is made before its first file
+    /// is opened, rather than after an open fails (at 10,000 reports that was 20,000
+    /// failed opens and as many failed `mkdir`s).
+    folders: Mutex<HashSet<PathBuf>>,
     committed: bool,
 }
 
@@ -178,6 +186,7 @@ impl Staging {
             },
             produced: Mutex::new(HashMap::new()),
             changed: Mutex::new(Vec::new()),
+            folders: Mutex::new(HashSet::new()),
             committed: false,
         })
     }
@@ -212,8 +221,8 @@ impl Staging {
             return Ok(());
         }
         let staged = self.tmp.join(path);
-        write_file(&staged, &content)?;
-        self.staged(path, key, &staged, content.len() as u64);
+        let seen = self.write_file(&staged, &content)?;
+        self.staged(path, key, seen);
         Ok(())
     }
 
@@ -231,10 +240,10 @@ impl Staging {
         false
     }
 
-    /// Records a file written to the staging folder (`written` bytes); returns its size.
-    fn staged(&self, path: &str, key: u64, staged: &Path, written: u64) -> u64 {
-        // A rename keeps the time, so the staged file's is the one the output will have.
-        let (len, mtime) = stat(staged).unwrap_or((written, 0));
+    /// Records a file written to the staging folder, of size and time `seen`; returns
+    /// its size. A rename keeps the time, so the staged file's is the one the output
+    /// will have.
+    fn staged(&self, path: &str, key: u64, (len, mtime): (u64, u128)) -> u64 {
         self.record(path, key, (len, mtime));
         if self.update
             && let Ok(mut c) = self.changed.lock()
@@ -258,15 +267,39 @@ impl Staging {
             return Ok(0);
         }
         let staged = self.tmp.join(path);
-        if let Some(dir) = staged.parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
+        self.folder_of(&staged)?;
         let file = fs::File::create(&staged).map_err(|e| Error::io(&staged, e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut out)?;
         out.flush().map_err(|e| Error::io(&staged, e))?;
+        let seen = out.get_ref().metadata().ok().as_ref().and_then(seen);
         drop(out);
-        Ok(self.staged(path, key, &staged, 0))
+        Ok(self.staged(path, key, seen.unwrap_or((0, 0))))
+    }
+
+    /// Makes the folder of `file` in the staging folder, unless this build made it already.
+    fn folder_of(&self, file: &Path) -> Result<(), Error> {
+        let Some(dir) = file.parent() else {
+            return Ok(());
+        };
+        if self.folders.lock().is_ok_and(|f| f.contains(dir)) {
+            return Ok(());
+        }
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        if let Ok(mut f) = self.folders.lock() {
+            f.insert(dir.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Writes a staged file, making its folder on first use; returns its size and time
+    /// (read from the open file, not looked up again by its path).
+    fn write_file(&self, full: &Path, content: &[u8]) -> Result<(u64, u128), Error> {
+        self.folder_of(full)?;
+        let mut file = fs::File::create(full).map_err(|e| Error::io(full, e))?;
+        file.write_all(content).map_err(|e| Error::io(full, e))?;
+        let m = file.metadata().map_err(|e| Error::io(full, e))?;
+        Ok(seen(&m).unwrap_or((content.len() as u64, 0)))
     }
 
     /// Records that this build makes `path` with `key`, its file of size and time `seen`.
@@ -297,7 +330,7 @@ impl Staging {
         };
         let manifest = manifest_text(&produced);
         if !self.update {
-            write_file(&self.tmp.join(MARKER), manifest.as_bytes())?;
+            self.write_file(&self.tmp.join(MARKER), manifest.as_bytes())?;
             if self.output.exists() {
                 // An empty folder (checked in `begin`): make way for the new site.
                 fs::remove_dir(&self.output).map_err(|e| Error::io(&self.output, e))?;
@@ -346,7 +379,7 @@ impl Staging {
         let marker = self.output.join(MARKER);
         if !same_bytes(&marker, manifest.as_bytes()) {
             let staged = self.tmp.join(MARKER);
-            write_file(&staged, manifest.as_bytes())?;
+            self.write_file(&staged, manifest.as_bytes())?;
             fs::rename(&staged, &marker).map_err(|e| Error::io(&marker, e))?;
         }
         self.committed = true;
@@ -360,20 +393,6 @@ impl Drop for Staging {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.tmp);
         }
-    }
-}
-
-/// Writes a file, making its folder on first use.
-fn write_file(full: &Path, content: &[u8]) -> Result<(), Error> {
-    match fs::write(full, content) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = full.parent() {
-                fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
-            fs::write(full, content).map_err(|e| Error::io(full, e))
-        }
-        Err(e) => Err(Error::io(full, e)),
     }
 }
 
