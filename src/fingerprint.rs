@@ -24,11 +24,32 @@ pub fn of_bytes(bytes: &[u8]) -> u64 {
 /// bytes. It replaces writing the value as JSON into the hasher, which spent most of its
 /// time escaping and formatting (a second of CPU at 10,000 reports). Values serde cannot
 /// represent are skipped; they fail later, when Tera serializes the same value.
+///
+/// The bytes are gathered in a buffer and given to the hasher at once: XXH3's streaming
+/// state costs a call per piece, and a page's views are thousands of small pieces.
 pub fn feed<T: serde::Serialize + ?Sized>(h: &mut Hasher, value: &T) {
-    let _ = value.serialize(Feed(h));
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|b| {
+        let Ok(mut b) = b.try_borrow_mut() else {
+            // Only if a value's Serialize fed another value itself.
+            let mut own = Vec::new();
+            let _ = value.serialize(Feed(&mut own));
+            h.update(&own);
+            return;
+        };
+        b.clear();
+        let _ = value.serialize(Feed(&mut b));
+        h.update(&b);
+        // A very large value (the search documents) does not keep its buffer.
+        if b.capacity() > 1 << 20 {
+            *b = Vec::new();
+        }
+    });
 }
 
-struct Feed<'h>(&'h mut Hasher);
+struct Feed<'h>(&'h mut Vec<u8>);
 
 /// Why feeding stopped (a value serde reports as an error).
 #[derive(Debug)]
@@ -50,16 +71,16 @@ impl serde::ser::Error for Stop {
 
 impl Feed<'_> {
     fn tag(&mut self, t: u8) {
-        std::hash::Hasher::write_u8(self.0, t);
+        self.0.push(t);
     }
     fn bytes(&mut self, t: u8, b: &[u8]) {
         self.tag(t);
-        std::hash::Hasher::write_u64(self.0, b.len() as u64);
-        std::hash::Hasher::write(self.0, b);
+        self.0.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        self.0.extend_from_slice(b);
     }
     fn num(&mut self, t: u8, n: u128) {
         self.tag(t);
-        std::hash::Hasher::write_u128(self.0, n);
+        self.0.extend_from_slice(&n.to_le_bytes());
     }
 }
 

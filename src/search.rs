@@ -50,26 +50,40 @@ impl SearchDoc {
     }
 }
 
-/// Text of an HTML fragment, entities decoded where they matter for search.
+/// Text of an HTML fragment, entities decoded where they matter for search (the ones
+/// Markdown rendering writes), in one pass.
 fn strip_tags(html: &str) -> String {
+    const ENTITIES: [(&str, char); 5] = [
+        ("&amp;", '&'),
+        ("&lt;", '<'),
+        ("&gt;", '>'),
+        ("&quot;", '"'),
+        ("&#39;", '\''),
+    ];
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
-    for c in html.chars() {
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        let mut len = c.len_utf8();
         match c {
             '<' => in_tag = true,
             '>' => {
                 in_tag = false;
                 out.push(' ');
             }
+            '&' if !in_tag => match ENTITIES.iter().find(|(e, _)| rest.starts_with(e)) {
+                Some((e, decoded)) => {
+                    out.push(*decoded);
+                    len = e.len();
+                }
+                None => out.push('&'),
+            },
             c if !in_tag => out.push(c),
             _ => {}
         }
+        rest = &rest[len..];
     }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
+    out
 }
 
 fn is_cjk(c: char) -> bool {
@@ -313,6 +327,15 @@ mod tests {
             ["政务", "务公", "公开", "foia", "2024"]
         );
         assert_eq!(tokens("（一）予"), ["一", "予"]);
+    }
+
+    #[test]
+    fn text_is_taken_from_html_with_entities_decoded_once() {
+        assert_eq!(
+            strip_tags("<p>A &amp; B &lt;C&gt; &quot;D&quot; &#39;E&#39; &amp;lt; &copy;</p>"),
+            " A & B <C> \"D\" 'E' &lt; &copy; "
+        );
+        assert_eq!(strip_tags("<a href=\"?a=1&amp;b\">链接</a>"), " 链接 ");
     }
 
     #[test]
