@@ -276,7 +276,11 @@ pub struct HistoryRow {
     pub is_rate: bool,
     pub formula: Option<String>,
     pub formula_en: Option<String>,
+    /// The row's cells, year by year. Pages get them made, as `cells_html` (see
+    /// `SiteRender::history_cells`), and this list empty.
     pub cells: Vec<HistoryCell>,
+    /// Each year's value and change cells (`td`), with their `headers`.
+    pub cells_html: String,
 }
 
 /// The figures of one table of the format, across the agency's years.
@@ -891,6 +895,7 @@ impl<'a> Comparisons<'a> {
                     formula: None,
                     formula_en: None,
                     cells,
+                    cells_html: String::new(),
                 },
             );
         }
@@ -928,6 +933,7 @@ impl<'a> Comparisons<'a> {
                     formula: Some(r.formula.clone()),
                     formula_en: Some(r.formula_en.clone()),
                     cells,
+                    cells_html: String::new(),
                 },
             );
         }

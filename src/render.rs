@@ -563,7 +563,11 @@ impl<'a> SiteRender<'a> {
                 };
                 let mut ctx = self.base("../../", "agency");
                 ctx.insert("agency", a);
-                ctx.insert("history", self.compared().agency(a.id));
+                let mut history = self.compared().agency(a.id);
+                if let Some(h) = &mut history {
+                    self.history_cells(h);
+                }
+                ctx.insert("history", history);
                 return Ok(template(ctx, "agency.html"));
             }
             PageKind::Agencies => {
@@ -887,6 +891,106 @@ impl<'a> SiteRender<'a> {
             m.entry(key).or_insert_with(|| view.clone());
         }
         Ok(view)
+    }
+
+    /// Makes the cells of an agency's history tables (`row.cells_html`): two per year, the
+    /// value and the change, in the theme's words. Made here rather than in the template:
+    /// a page has hundreds, and each took several lookups in Tera (agency pages were the
+    /// slowest per page).
+    fn history_cells(&self, history: &mut crate::compare::AgencyHistory) {
+        use crate::html::escape_into;
+        let words = &self.theme.words;
+        let word = |key: &str| words.get(key).unwrap_or_default();
+        // The theme's words may hold markup (as `t()` prints them); the parentheses are
+        // split out of `common.paren` around its placeholder, and escaped.
+        let paren = word("common.paren");
+        let (open, close) = paren.split_once("{text}").unwrap_or((paren, ""));
+        let hidden = |html: &mut String, text: &str| {
+            html.push_str("<span class=\"visually-hidden\">");
+            html.push_str(text);
+            html.push_str("</span>");
+        };
+        for g in &mut history.groups {
+            for row in &mut g.rows {
+                let mut html = String::with_capacity(row.cells.len() * 160);
+                for c in std::mem::take(&mut row.cells) {
+                    let head = |html: &mut String, suffix: char| {
+                        html.push_str("<td headers=\"");
+                        escape_into(html, &row.id);
+                        html.push(' ');
+                        for _ in 0..2 {
+                            escape_into(html, &g.hid);
+                            html.push('y');
+                            html.push_str(&c.year.to_string());
+                            html.push(' ');
+                        }
+                        html.pop();
+                        html.push(suffix);
+                        html.push('"');
+                    };
+                    head(&mut html, 'v');
+                    html.push('>');
+                    match (&c.value, c.why) {
+                        (Some(v), _) => {
+                            escape_into(&mut html, v);
+                            if row.is_rate {
+                                html.push('%');
+                            }
+                        }
+                        (None, why) => {
+                            html.push('—');
+                            hidden(
+                                &mut html,
+                                word(if why == Some("zero_denominator") {
+                                    "history.zero_denominator"
+                                } else {
+                                    "history.missing"
+                                }),
+                            );
+                        }
+                    }
+                    html.push_str("</td>");
+                    head(&mut html, 'd');
+                    match (&c.change, c.why) {
+                        (Some(change), _) => {
+                            html.push_str(" class=\"");
+                            escape_into(&mut html, change.dir);
+                            html.push_str("\">");
+                            escape_into(&mut html, &change.diff);
+                            if row.is_rate {
+                                html.push_str(word("compare.percentage_points"));
+                            }
+                            if let Some(pct) = &change.pct {
+                                html.push_str("<small>");
+                                escape_into(&mut html, open);
+                                escape_into(&mut html, pct);
+                                html.push('%');
+                                escape_into(&mut html, close);
+                                html.push_str("</small>");
+                            }
+                        }
+                        (None, Some("incomparable")) => {
+                            html.push('>');
+                            html.push_str(word("history.incomparable"));
+                            hidden(&mut html, word("history.incomparable_why"));
+                        }
+                        (None, why) => {
+                            html.push_str(">—");
+                            hidden(
+                                &mut html,
+                                word(if why == Some("no_previous") {
+                                    "history.no_previous"
+                                } else {
+                                    "history.not_comparable"
+                                }),
+                            );
+                        }
+                    }
+                    html.push_str("</td>");
+                }
+                row.cells_html = html;
+            }
+        }
     }
 
     /// Puts the header rows and stubs, rendered once per format's table, into a
