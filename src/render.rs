@@ -367,6 +367,10 @@ pub struct SiteRender<'a> {
     agencies: OnceLock<Vec<AgencyView<'a>>>,
     compared: OnceLock<crate::compare::Comparisons<'a>>,
     search_docs: OnceLock<Vec<SearchDoc>>,
+    /// The search documents a full build gathered from its report pages, until the index
+    /// takes them (they are the reports' whole text: 38 MB at 10,000 reports, held to the
+    /// end of the build otherwise).
+    gathered_docs: std::sync::Mutex<Option<Vec<SearchDoc>>>,
     /// Each format's tables laid out, with their headers rendered, by (format, table).
     layouts: std::sync::Mutex<HashMap<(String, usize), std::sync::Arc<TableView>>>,
     /// The same for comparisons of two years: each block's header rows and row stubs.
@@ -429,6 +433,7 @@ impl<'a> SiteRender<'a> {
             agencies: OnceLock::new(),
             compared: OnceLock::new(),
             search_docs: OnceLock::new(),
+            gathered_docs: std::sync::Mutex::new(None),
             layouts: Default::default(),
             pair_html: Default::default(),
         }
@@ -598,14 +603,19 @@ impl<'a> SiteRender<'a> {
             PageKind::Search => return Ok(template(self.base("../", "search"), "search.html")),
             PageKind::SearchIndex => {
                 // The index is a function of its documents: a rebuild whose documents did
-                // not change does not make it again (it is a second of CPU at 10,000).
-                let docs = self.search_docs()?;
+                // not change does not make it again. A build's gathered documents go with
+                // the index, and are dropped when it is written.
+                let gathered = self.gathered_docs.lock().ok().and_then(|mut d| d.take());
+                let docs = match gathered {
+                    Some(d) => std::borrow::Cow::Owned(d),
+                    None => std::borrow::Cow::Borrowed(self.search_docs()?),
+                };
                 let mut h = crate::fingerprint::hasher();
-                std::hash::Hash::hash(docs, &mut h);
+                std::hash::Hash::hash(&*docs, &mut h);
                 return Ok(Prepared::Stream(
                     std::hash::Hasher::finish(&h),
                     Box::new(move |out| {
-                        crate::search::write_index(docs, out).map_err(|e| {
+                        crate::search::write_index(&docs, out).map_err(|e| {
                             Error::io(std::path::Path::new(crate::search::INDEX_PATH), e)
                         })
                     }),
@@ -687,8 +697,9 @@ impl<'a> SiteRender<'a> {
         }))
     }
 
-    /// The search documents: taken from the report pages when a build rendered them all
-    /// ([`SiteRender::render_reports`]), else made here from every report's text.
+    /// The search documents, made from every report's text and kept (the preview asks for
+    /// the index again); a full build gathers them from its report pages instead
+    /// ([`SiteRender::render_reports`]).
     fn search_docs(&self) -> Result<&Vec<SearchDoc>, Error> {
         if let Some(d) = self.search_docs.get() {
             return Ok(d);
@@ -736,7 +747,9 @@ impl<'a> SiteRender<'a> {
         if !problems.is_empty() {
             return Err(Error::Diagnostics(problems));
         }
-        let _ = self.search_docs.set(docs);
+        if let Ok(mut gathered) = self.gathered_docs.lock() {
+            *gathered = Some(docs);
+        }
         Ok(())
     }
 
