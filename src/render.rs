@@ -531,7 +531,10 @@ impl<'a> SiteRender<'a> {
             Prepared::Template { name, ctx }
         }
         Ok(Prepared::Bytes(match &page.kind {
-            PageKind::Report(i) => return self.report_page(&self.lib.reports[*i]).map(|p| p.0),
+            PageKind::Report(i) => {
+                let r = &self.lib.reports[*i];
+                return self.report_page(r, &r.body).map(|p| p.0);
+            }
             PageKind::ReportJson(i) => {
                 let r = &self.lib.reports[*i];
                 return Ok(Prepared::Lazy {
@@ -709,7 +712,7 @@ impl<'a> SiteRender<'a> {
             .reports
             .par_iter()
             .map(|r| {
-                let sections = self.sections(r)?;
+                let sections = self.sections(r, &r.body)?;
                 Ok(SearchDoc::new(r, &sections))
             })
             .collect();
@@ -718,16 +721,22 @@ impl<'a> SiteRender<'a> {
 
     /// Prepares every report page (in parallel, passing each to `sink`) and keeps their
     /// search documents. Every report's Markdown problems are returned together.
+    /// `bodies`, when given, are the reports' Markdown in library order, taken out of the
+    /// library by a build ([`crate::model::Library::take_bodies`]) so that it can drop
+    /// them once the pages are made; else each report's own is read.
     pub fn render_reports(
         &self,
         plan: &[Planned],
         sink: &(dyn Fn(&Planned, Prepared) -> Result<(), Error> + Sync),
+        bodies: Option<&[String]>,
     ) -> Result<(), Error> {
         let results: Vec<Result<Option<SearchDoc>, Error>> = plan
             .par_iter()
             .map(|p| match p.kind {
                 PageKind::Report(i) => {
-                    let (page, doc) = self.report_page(&self.lib.reports[i])?;
+                    let r = &self.lib.reports[i];
+                    let body = bodies.and_then(|b| b.get(i)).unwrap_or(&r.body);
+                    let (page, doc) = self.report_page(r, body)?;
                     sink(p, page)?;
                     Ok(Some(doc))
                 }
@@ -1116,16 +1125,11 @@ impl<'a> SiteRender<'a> {
         Ok(tables::Html(html.into()))
     }
 
-    fn sections(&self, r: &Report) -> Result<Vec<Section>, Error> {
+    fn sections(&self, r: &Report, body: &str) -> Result<Vec<Section>, Error> {
         let schema = self.schema(r)?;
-        let mut sections = markdown::render_body(
-            &r.file,
-            &r.body,
-            r.body_line,
-            schema,
-            self.config.allow_html,
-        )
-        .map_err(Error::Diagnostics)?;
+        let mut sections =
+            markdown::render_body(&r.file, body, r.body_line, schema, self.config.allow_html)
+                .map_err(Error::Diagnostics)?;
         if self.config.minify {
             // The templates are minified once (see `Theme::load`); the text is minified here.
             for part in sections.iter_mut().flat_map(|s| s.parts.iter_mut()) {
@@ -1139,9 +1143,9 @@ impl<'a> SiteRender<'a> {
     }
 
     /// A report's page, prepared, and its search document.
-    fn report_page(&self, r: &'a Report) -> Result<(Prepared<'_>, SearchDoc), Error> {
+    fn report_page(&self, r: &'a Report, body: &str) -> Result<(Prepared<'_>, SearchDoc), Error> {
         let schema = self.schema(r)?;
-        let sections = self.sections(r)?;
+        let sections = self.sections(r, body)?;
         let words = &self.theme.words;
         let marks = tables::CellMarks {
             mark: words.get("table.computed_mark").unwrap_or("*"),
@@ -1224,7 +1228,7 @@ pub fn render_site(
         }
         Ok(())
     };
-    site.render_reports(&plan, &keep)?;
+    site.render_reports(&plan, &keep, None)?;
     plan.par_iter()
         .filter(|p| !matches!(p.kind, PageKind::Report(_)))
         .try_for_each(|p| keep(p, site.prepare(p)?))?;

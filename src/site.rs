@@ -125,6 +125,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         return Err(Error::Diagnostics(diagnostics));
     }
     library.drop_check_sources();
+    // Only the report pages read the Markdown: it is dropped once they are made.
+    let bodies = library.take_bodies();
     timings.stage("checks");
 
     let theme = Theme::load(root, &config)?;
@@ -168,7 +170,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         })
     };
     timings.stage("theme and plan");
-    site.render_reports(&plan, &sink)?;
+    site.render_reports(&plan, &sink, Some(&bodies))?;
+    drop(bodies);
     timings.stage("report pages");
     let mut rest: Vec<&render::Planned> = plan
         .iter()
