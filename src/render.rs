@@ -932,6 +932,11 @@ impl<'a> SiteRender<'a> {
             html.push_str(text);
             html.push_str("</span>");
         };
+        // No number: a dash, and the reason for screen readers.
+        let dash = |html: &mut String, reason: &str| {
+            html.push('—');
+            hidden(html, word(reason));
+        };
         for g in &mut history.groups {
             for row in &mut g.rows {
                 let mut html = String::with_capacity(row.cells.len() * 160);
@@ -959,17 +964,10 @@ impl<'a> SiteRender<'a> {
                                 html.push('%');
                             }
                         }
-                        (None, why) => {
-                            html.push('—');
-                            hidden(
-                                &mut html,
-                                word(if why == Some("zero_denominator") {
-                                    "history.zero_denominator"
-                                } else {
-                                    "history.missing"
-                                }),
-                            );
+                        (None, Some("zero_denominator")) => {
+                            dash(&mut html, "history.zero_denominator");
                         }
+                        (None, _) => dash(&mut html, "history.missing"),
                     }
                     html.push_str("</td>");
                     head(&mut html, 'd');
@@ -996,16 +994,13 @@ impl<'a> SiteRender<'a> {
                             html.push_str(word("history.incomparable"));
                             hidden(&mut html, word("history.incomparable_why"));
                         }
-                        (None, why) => {
-                            html.push_str(">—");
-                            hidden(
-                                &mut html,
-                                word(if why == Some("no_previous") {
-                                    "history.no_previous"
-                                } else {
-                                    "history.not_comparable"
-                                }),
-                            );
+                        (None, Some("no_previous")) => {
+                            html.push('>');
+                            dash(&mut html, "history.no_previous");
+                        }
+                        (None, _) => {
+                            html.push('>');
+                            dash(&mut html, "history.not_comparable");
                         }
                     }
                     html.push_str("</td>");
