@@ -443,8 +443,8 @@ pub struct PairLayout {
     pub index: usize,
     /// The table with its header rows and stubs, and no cells.
     pub table: CompareTable,
-    /// Each block's rows' cells: their official headers, and their leaf column's id.
-    cells: Vec<Vec<Vec<(String, String)>>>,
+    /// Each block's rows' cells: the start of their three `td`s (see [`pair_layout`]).
+    cells: Vec<Vec<Vec<[String; 3]>>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1473,52 +1473,36 @@ fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayo
         .into_iter()
         .enumerate()
         .map(|(bi, block)| {
-            // Header ids, shorter than a report page's (`t2b0c5` → `c0c5`): every cell lists
-            // up to seven of them, three times over.
-            let long = format!("t{index}b{bi}");
-            let short = u8::try_from(index)
-                .ok()
-                .filter(|i| *i < 26)
-                .map_or_else(|| long.clone(), |i| format!("{}{bi}", char::from(b'a' + i)));
-            let rename = |id: &str| match id.strip_prefix(&long) {
-                Some(rest) => format!("{short}{rest}"),
-                None => id.to_owned(),
-            };
-            let rename_all = |ids: &str| {
-                ids.split_whitespace()
-                    .map(rename)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            let rename_cell = |mut h: HeaderCell| {
-                h.id = rename(&h.id);
-                h
-            };
             let mut leaves: Vec<String> = Vec::new();
             let mut block_cells = Vec::new();
             let rows = block
                 .rows
                 .into_iter()
                 .map(|row| {
-                    let row_cells: Vec<(String, String)> = row
+                    if leaves.is_empty() {
+                        leaves = row
+                            .cells
+                            .iter()
+                            .map(|cell| {
+                                let leaf = cell.headers.split(' ').next_back();
+                                leaf.unwrap_or_default().to_owned()
+                            })
+                            .collect();
+                    }
+                    // Each cell's three `td`s, up to their `headers`' closing quote: the
+                    // official headers and the leaf column's year or change sub-header.
+                    let row_cells: Vec<[String; 3]> = row
                         .cells
                         .iter()
                         .map(|cell| {
-                            let headers = rename_all(&cell.headers);
-                            let leaf = headers
-                                .split_whitespace()
-                                .next_back()
-                                .unwrap_or_default()
-                                .to_owned();
-                            (headers, leaf)
+                            let leaf = cell.headers.split(' ').next_back().unwrap_or_default();
+                            ["a", "b", "d"]
+                                .map(|sub| format!("<td headers=\"{} {leaf}{sub}\"", cell.headers))
                         })
                         .collect();
-                    if leaves.is_empty() {
-                        leaves = row_cells.iter().map(|(_, leaf)| leaf.clone()).collect();
-                    }
                     block_cells.push(row_cells);
                     CompareRow {
-                        stubs: row.stubs.into_iter().map(rename_cell).collect(),
+                        stubs: row.stubs,
                         stubs_html: tables::Html::default(),
                         cells_html: String::new(),
                     }
@@ -1527,7 +1511,7 @@ fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayo
             cells.push(block_cells);
             // Each official column becomes three (first year, second year, change), under
             // one more header row; the corner (the row headers' column) reaches down to it.
-            let corner = format!("t{index}b{bi}h0");
+            let corner = tables::header_id(index, bi, t.blocks.len(), 0);
             let header_rows = block
                 .header_rows
                 .into_iter()
@@ -1539,7 +1523,7 @@ fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayo
                             } else {
                                 h.colspan *= 3;
                             }
-                            rename_cell(h)
+                            h
                         })
                         .collect()
                 })
@@ -1590,7 +1574,7 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
                 .zip(cells)
                 .map(|(row, row_cells)| {
                     let mut html = String::with_capacity(row_cells.len() * 3 * 48);
-                    for (headers, leaf) in row_cells {
+                    for starts in row_cells {
                         let Some((c1, c2)) = values.next() else {
                             break;
                         };
@@ -1601,23 +1585,17 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
                         }
                         let (mut b1, mut b2, mut b3) = ([0; 24], [0; 24], [0; 24]);
                         let values = [
-                            ("a", "", c1.value.format(&mut b1), None),
-                            ("b", "", c2.value.format(&mut b2), None),
+                            ("", c1.value.format(&mut b1), None),
+                            ("", c2.value.format(&mut b2), None),
                             (
-                                "d",
                                 if d.units() > 0 { "+" } else { "" },
                                 d.format(&mut b3),
                                 Some(direction(d.units())),
                             ),
                         ];
                         // Numbers need no escaping: digits, a sign and a point.
-                        for (suffix, sign, text, class) in values {
-                            html.push_str("<td headers=\"");
-                            escape_into(&mut html, headers);
-                            html.push(' ');
-                            escape_into(&mut html, leaf);
-                            html.push_str(suffix);
-                            html.push('"');
+                        for (start, (sign, text, class)) in starts.iter().zip(values) {
+                            html.push_str(start);
                             if let Some(class) = class {
                                 html.push_str(" class=\"");
                                 html.push_str(class);
@@ -1671,7 +1649,7 @@ const STYLES: &[(&str, &str, &str)] = &[
     ("10 3 2 3", "diamond", "#222222"),
 ];
 
-use crate::html::{escape as esc, escape_into};
+use crate::html::escape as esc;
 
 fn as_f64(d: Decimal) -> f64 {
     d.units() as f64 / 10_000.0

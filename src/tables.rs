@@ -159,13 +159,15 @@ impl TableView {
 fn push_cell(html: &mut String, headers: &str, text: &str, computed: bool, marks: &CellMarks) {
     use crate::html::escape_into;
     html.push_str("<td headers=\"");
-    escape_into(html, headers);
+    // Header ids are made by `header_id`: letters and digits, nothing to escape.
+    html.push_str(headers);
     html.push_str(if computed {
         "\" class=\"num computed\">"
     } else {
         "\" class=\"num\">"
     });
-    escape_into(html, text);
+    // A number: digits, a sign and a point.
+    html.push_str(text);
     if computed {
         html.push_str("<span class=\"computed-mark\" aria-hidden=\"true\">");
         escape_into(html, marks.mark);
@@ -185,9 +187,30 @@ pub struct DataCell {
     pub decimal: bool,
 }
 
+/// The id of header cell `n` (0 is the corner) of block `block` of a format's table
+/// `table` (its place in the format), of `blocks` blocks. Every data cell lists several
+/// of these in `headers`, hundreds of times a page, so they are short: an upper-case
+/// letter for the table, a lower-case one for the block when there are several, and the
+/// cell's number (`B12`, `Ac3`). No id of a page's text starts with an upper-case letter,
+/// and every one ends with a digit, so a sub-header may add a letter (the comparison
+/// pages' `B12a`, `B12b`, `B12d`). Ids need no escaping.
+pub fn header_id(table: usize, block: usize, blocks: usize, n: usize) -> String {
+    match (u8::try_from(table), u8::try_from(block)) {
+        (Ok(t), Ok(b)) if t < 26 && b < 26 => {
+            let t = char::from(b'A' + t);
+            if blocks > 1 {
+                format!("{t}{}{n}", char::from(b'a' + b))
+            } else {
+                format!("{t}{n}")
+            }
+        }
+        _ => format!("t{table}b{block}n{n}"),
+    }
+}
+
 /// Builds the view of one table. `data` must come from the same schema table; `index`
-/// is the table's place in its format, which keeps the header cells' ids short (they are
-/// repeated in every data cell's `headers`) and unique on a page of one format's tables.
+/// is the table's place in its format, which keeps the header cells' ids short and
+/// unique on a page of one format's tables (see [`header_id`]).
 pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
     let prefix = format!("t-{}", table.key.replace('_', "-"));
     let mut has_computed = false;
@@ -197,7 +220,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
         .zip(&data.blocks)
         .enumerate()
         .map(|(bi, (block, cells))| {
-            let id = |kind: &str, n: usize| format!("t{index}b{bi}{kind}{n}");
+            let id = |n: usize| header_id(index, bi, table.blocks.len(), n);
             let leaf_cols = block.leaf_columns();
             let fmt = |ci: usize, c: &crate::model::Cell| DataCell {
                 text: c.value.to_string(),
@@ -214,7 +237,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                     let mut counter = 0;
                     let mut header_rows = vec![Vec::new(); col_depth];
                     let corner = HeaderCell {
-                        id: id("h", 0),
+                        id: id(0),
                         label: block.stub.clone().unwrap_or_default(),
                         label_en: block.stub_en.clone().unwrap_or_default(),
                         colspan: stub_depth,
@@ -240,7 +263,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                         &mut header_rows,
                         &mut col_headers,
                         &mut counter,
-                        &|n| id("c", n),
+                        &id,
                     );
                     let mut rows = Vec::new();
                     let mut path_ids: Vec<String> = Vec::new();
@@ -254,7 +277,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                         &mut rows,
                         &mut leaf,
                         &mut counter,
-                        &|n| id("r", n),
+                        &id,
                     );
                     for (ri, row) in rows.iter_mut().enumerate() {
                         let row_ids = row.1.clone();
@@ -297,7 +320,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                         &mut header_rows,
                         &mut col_headers,
                         &mut counter,
-                        &|n| id("c", n),
+                        &id,
                     );
                     let n_cols = leaf_cols.len().max(1);
                     let cells: Vec<DataCell> = cells
@@ -509,6 +532,34 @@ mod tests {
             pos: Pos::default(),
             blocks,
         }
+    }
+
+    #[test]
+    fn header_ids_are_short_unique_and_listed() {
+        let reg = Registry::load(std::path::Path::new("/none")).expect("schemas");
+        for schema in reg.all() {
+            // A report page holds every table of its format.
+            let mut ids = std::collections::HashSet::new();
+            for (i, t) in schema.tables.iter().enumerate() {
+                for b in view(t, i, &data(t)).blocks {
+                    let heads = b.header_rows.iter().flatten();
+                    let stubs = b.rows.iter().flat_map(|r| &r.stubs);
+                    let here: Vec<&str> = heads.chain(stubs).map(|h| h.id.as_str()).collect();
+                    for id in &here {
+                        assert!(ids.insert(id.to_string()), "{} repeats {id}", schema.id);
+                        assert!(id.starts_with(|c: char| c.is_ascii_uppercase()), "{id}");
+                        assert!(id.ends_with(|c: char| c.is_ascii_digit()), "{id}");
+                        assert!(id.len() <= 4, "{id}");
+                    }
+                    for cell in b.rows.iter().flat_map(|r| &r.cells) {
+                        assert!(cell.headers.split(' ').all(|h| here.contains(&h)));
+                    }
+                }
+            }
+        }
+        assert_eq!(header_id(1, 0, 1, 12), "B12");
+        assert_eq!(header_id(0, 2, 4, 3), "Ac3");
+        assert_eq!(header_id(30, 0, 1, 3), "t30b0n3");
     }
 
     #[test]
