@@ -514,29 +514,30 @@ impl<'a> Prose<'a> {
     }
 
     /// Sentences of at least one character: (line, column of the first char, text).
-    fn sentences(&self) -> Vec<(usize, usize, String)> {
+    /// Slices of the lines, not copies: every report's prose passes through here.
+    fn sentences(&self) -> Vec<(usize, usize, &'a str)> {
         let mut out = Vec::new();
-        for (line_no, line) in &self.lines {
+        for &(line_no, line) in &self.lines {
             if line.trim_start().starts_with('#') {
                 continue;
             }
-            let mut start_col = 1;
-            let mut current = String::new();
-            for (i, ch) in line.chars().enumerate() {
-                if current.is_empty() && ch.is_whitespace() {
-                    start_col = i + 2;
-                    continue;
-                }
-                if current.is_empty() {
-                    start_col = i + 1;
-                }
-                current.push(ch);
+            // The current sentence's first byte and column, once it has a character.
+            let mut start: Option<(usize, usize)> = None;
+            for (col, (at, ch)) in line.char_indices().enumerate() {
+                let (from, col) = match start {
+                    Some(s) => s,
+                    None if ch.is_whitespace() => continue,
+                    None => *start.insert((at, col + 1)),
+                };
                 if matches!(ch, '。' | '！' | '？' | '；') {
-                    out.push((*line_no, start_col, std::mem::take(&mut current)));
+                    out.push((line_no, col, &line[from..at + ch.len_utf8()]));
+                    start = None;
                 }
             }
-            if !current.trim().is_empty() {
-                out.push((*line_no, start_col, current));
+            if let Some((from, col)) = start
+                && !line[from..].trim().is_empty()
+            {
+                out.push((line_no, col, &line[from..]));
             }
         }
         out
@@ -710,12 +711,18 @@ fn check_duplicates(
     out: &mut Vec<Diagnostic>,
 ) -> bool {
     let min = rule.min_chars.unwrap_or(12);
-    let mut seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut seen: HashMap<std::borrow::Cow<str>, (usize, usize)> = HashMap::new();
     for (line, col, text) in prose.sentences() {
-        let key: String = text
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '*' && *c != '_')
-            .collect();
+        // Spaces and emphasis marks do not make a sentence new.
+        let skip = |c: char| c.is_whitespace() || c == '*' || c == '_';
+        let key: std::borrow::Cow<str> = if text.contains(skip) {
+            text.chars()
+                .filter(|c| !skip(*c))
+                .collect::<String>()
+                .into()
+        } else {
+            text.into()
+        };
         if key.chars().count() < min {
             continue;
         }
@@ -1118,5 +1125,26 @@ mod live_tests {
         }
         assert_eq!(live(&l).expect("clean"), initial);
         assert!(live(&l).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod prose_tests {
+    use super::*;
+
+    #[test]
+    fn sentences_are_slices_with_their_first_column() {
+        let prose = Prose {
+            lines: vec![(3, "  甲乙。 丙丁！戊"), (4, "# 标题。"), (5, "己；   ")],
+        };
+        assert_eq!(
+            prose.sentences(),
+            [
+                (3, 3, "甲乙。"),
+                (3, 7, "丙丁！"),
+                (3, 10, "戊"),
+                (5, 1, "己；"),
+            ]
+        );
     }
 }

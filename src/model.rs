@@ -1084,7 +1084,7 @@ fn build_row(
                 return None;
             };
             for (item, &slot) in items.iter().zip(&slots) {
-                match cell(p, &cols[slot], item, &where_zh(&cols[slot])) {
+                match cell(p, &cols[slot], item, &|| where_zh(&cols[slot])) {
                     Some(c) => out[slot] = Some(c),
                     None => ok = false,
                 }
@@ -1097,7 +1097,7 @@ fn build_row(
                 match cols.iter().position(|c| c.key == name) {
                     Some(i) => {
                         given[i] = true;
-                        match cell(p, &cols[i], v, &where_zh(&cols[i])) {
+                        match cell(p, &cols[i], v, &|| where_zh(&cols[i])) {
                             Some(c) => out[i] = Some(c),
                             None => ok = false,
                         }
@@ -1151,16 +1151,18 @@ fn cell(
     p: &mut Problems,
     col: &crate::schema::LeafCol,
     node: &Node,
-    where_zh: &str,
+    where_zh: &dyn Fn() -> String,
 ) -> Option<Cell> {
+    // The cell's labels and its text as written are made only for a message: a portal
+    // has millions of cells.
     let source = &p.file.yaml;
-    let text = match &node.kind {
-        NodeKind::Int(_) | NodeKind::Float(_) => node.text(source).map(|t| t.into_owned()),
-        NodeKind::Str(s) if col.cell_type == CellType::Decimal => Some(s.clone()),
+    let text: Option<std::borrow::Cow<str>> = match &node.kind {
+        NodeKind::Int(_) | NodeKind::Float(_) => node.text(source),
+        NodeKind::Str(s) if col.cell_type == CellType::Decimal => Some(s.as_str().into()),
         _ => None,
     };
-    let shown = show(node, source);
     let Some(text) = text else {
+        let (where_zh, shown) = (where_zh(), show(node, source));
         let (zh, en) = if matches!(node.kind, NodeKind::Null) {
             (
                 format!("单元格“{where_zh}”为空"),
@@ -1184,6 +1186,19 @@ fn cell(
         return None;
     };
     let parsed = Decimal::parse(&text);
+    let fine = match (col.cell_type, &parsed) {
+        (CellType::Decimal, Ok(d)) => !d.is_negative(),
+        (CellType::Count, Ok(d)) => !d.is_negative() && !text.contains('.'),
+        (CellType::Signed, Ok(_)) => !text.contains('.'),
+        _ => false,
+    };
+    if let (true, Ok(value)) = (fine, &parsed) {
+        return Some(Cell {
+            value: *value,
+            origin: Origin::Authored(node.pos.into()),
+        });
+    }
+    let (where_zh, shown) = (where_zh(), show(node, source));
     let problem: Option<(String, String)> = match (col.cell_type, &parsed) {
         (_, Err(DecimalError::NotANumber)) => Some((
             format!("单元格“{where_zh}”不是有效的数字：{shown}"),
