@@ -711,7 +711,8 @@ fn check_duplicates(
     out: &mut Vec<Diagnostic>,
 ) -> bool {
     let min = rule.min_chars.unwrap_or(12);
-    let mut seen: HashMap<std::borrow::Cow<str>, (usize, usize)> = HashMap::new();
+    let mut seen: HashMap<std::borrow::Cow<str>, (usize, usize), xxhash_rust::xxh3::Xxh3Builder> =
+        HashMap::default();
     for (line, col, text) in prose.sentences() {
         // Spaces and emphasis marks do not make a sentence new.
         let skip = |c: char| c.is_whitespace() || c == '*' || c == '_';

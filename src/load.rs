@@ -127,14 +127,15 @@ pub fn parse_source(rel: String, path: &Path, text: String) -> Result<SourceFile
         )
         .with_source(&text)
     })?;
+    let body = body.to_owned();
     Ok(SourceFile {
         rel,
         path: path.to_owned(),
         front,
         yaml: padded,
-        body: body.to_owned(),
+        body,
         body_line,
-        text: text.clone(),
+        text,
     })
 }
 
