@@ -372,9 +372,27 @@ impl Staging {
                 written.removed += 1;
             }
         }
+        // Only folders that hold none of this build's files are tried (trying all of them,
+        // each failing for the folders that still hold files, was 20,000 failed calls at
+        // 10,000 reports).
+        let mut live: HashSet<&str> = HashSet::new();
+        for path in produced.keys() {
+            let mut at = path.as_str();
+            while let Some(cut) = at.rfind('/') {
+                at = &at[..cut];
+                if !live.insert(at) {
+                    break;
+                }
+            }
+        }
         for dir in dirs.iter().rev() {
-            // Fails, as it should, for every folder that still holds files.
-            let _ = fs::remove_dir(dir);
+            let Ok(rel) = dir.strip_prefix(&self.output) else {
+                continue;
+            };
+            if !live.contains(rel.to_string_lossy().replace('\\', "/").as_str()) {
+                // Fails, as it should, if something still in it could not be removed.
+                let _ = fs::remove_dir(dir);
+            }
         }
         let marker = self.output.join(MARKER);
         if !same_bytes(&marker, manifest.as_bytes()) {
