@@ -373,6 +373,8 @@ pub struct SiteRender<'a> {
     gathered_docs: std::sync::Mutex<Option<Vec<SearchDoc>>>,
     /// Each format's tables laid out, with their headers rendered, by (format, table).
     layouts: std::sync::Mutex<HashMap<(String, usize), std::sync::Arc<TableView>>>,
+    /// Each report's data hashed, by library index (see `report_data_key`).
+    data_keys: Vec<OnceLock<u64>>,
     /// The same for comparisons of two years: each block's header rows and row stubs.
     #[allow(clippy::type_complexity)]
     pair_html: std::sync::Mutex<
@@ -435,6 +437,7 @@ impl<'a> SiteRender<'a> {
             search_docs: OnceLock::new(),
             gathered_docs: std::sync::Mutex::new(None),
             layouts: Default::default(),
+            data_keys: (0..lib.reports.len()).map(|_| OnceLock::new()).collect(),
             pair_html: Default::default(),
         }
     }
@@ -538,14 +541,14 @@ impl<'a> SiteRender<'a> {
             PageKind::ReportJson(i) => {
                 let r = &self.lib.reports[*i];
                 return Ok(Prepared::Lazy {
-                    key: self.report_data_key(r, "json"),
+                    key: self.report_data_key(*i, "json"),
                     make: Box::new(move || crate::opendata::report_json(r, self.registry)),
                 });
             }
             PageKind::ReportCsv(i) => {
                 let r = &self.lib.reports[*i];
                 return Ok(Prepared::Lazy {
-                    key: self.report_data_key(r, "csv"),
+                    key: self.report_data_key(*i, "csv"),
                     make: Box::new(move || {
                         Ok(crate::opendata::report_csv(r, self.registry.get(&r.format)))
                     }),
@@ -668,8 +671,8 @@ impl<'a> SiteRender<'a> {
                 // portal's title and language: nothing else.
                 use std::hash::Hash;
                 let mut h = crate::fingerprint::hasher();
-                for r in &self.lib.reports {
-                    self.report_data_key(r, "portal").hash(&mut h);
+                for i in 0..self.lib.reports.len() {
+                    self.report_data_key(i, "portal").hash(&mut h);
                 }
                 for s in self.registry.all() {
                     s.fingerprint.hash(&mut h);
@@ -1060,22 +1063,23 @@ impl<'a> SiteRender<'a> {
         Ok(())
     }
 
-    /// The key of a file made from report `r`'s data alone (its `data.json`, `data.csv`,
+    /// The key of a file made from report `i`'s data alone (its `data.json`, `data.csv`,
     /// its part of `data/portal.json`): what the report says of itself and every cell
     /// (not its prose, which these files do not hold), its format's file, and the agency
     /// registry's, which names and sorts agencies.
-    fn report_data_key(&self, r: &Report, what: &str) -> u64 {
+    fn report_data_key(&self, i: usize, what: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // Three files are made from each report's data: its cells are hashed once.
+        let data = self.data_keys[i].get_or_init(|| self.report_data_hash(&self.lib.reports[i]));
+        let mut h = crate::fingerprint::hasher();
+        (what, data).hash(&mut h);
+        h.finish()
+    }
+
+    fn report_data_hash(&self, r: &Report) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = crate::fingerprint::hasher();
-        (
-            what,
-            &r.file,
-            &r.title,
-            &r.agency,
-            &r.agency_id,
-            r.agency_kind,
-        )
-            .hash(&mut h);
+        (&r.file, &r.title, &r.agency, &r.agency_id, r.agency_kind).hash(&mut h);
         (r.year, r.published, &r.format, r.sample).hash(&mut h);
         for t in &r.tables {
             t.key.hash(&mut h);
