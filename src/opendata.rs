@@ -120,45 +120,89 @@ fn leaf_paths(nodes: &[Axis]) -> Vec<Vec<String>> {
     out
 }
 
-/// A report's `data.csv`: one row per cell of every table, in the format's order.
-pub fn report_csv(r: &Report, schema: Option<&Schema>) -> Vec<u8> {
+/// What a report's `data.csv` takes from its format: each cell's row up to its value
+/// (table, row and column ids and labels, unit), quoted, in the format's order. Made once
+/// per format; a report adds its numbers.
+pub struct CsvLayout {
+    /// Per table: its key and its blocks.
+    tables: Vec<(String, Vec<CsvBlock>)>,
+    /// The bytes of every start of row together: a report's file is about this long.
+    len: usize,
+}
+
+/// A block's column count and each cell's start of row, row by row.
+type CsvBlock = (usize, Vec<String>);
+
+impl CsvLayout {
+    pub fn new(schema: &Schema) -> CsvLayout {
+        let mut len = 0;
+        let tables = schema
+            .tables
+            .iter()
+            .map(|table| {
+                let table_part = format!(
+                    "{},{},",
+                    quote(&table.key),
+                    quote(&format!("{}、{}", table.section, table.caption))
+                );
+                let blocks = table
+                    .blocks
+                    .iter()
+                    .map(|block| {
+                        let col_parts: Vec<String> = block
+                            .leaf_columns_ref()
+                            .iter()
+                            .zip(leaf_paths(&block.columns))
+                            .map(|(col, path)| {
+                                let unit = col.unit.as_ref().or(table.unit.as_ref());
+                                format!(
+                                    "{},{},{},",
+                                    quote(&col.key),
+                                    quote(&path.join(" · ")),
+                                    quote(unit.map_or("", String::as_str))
+                                )
+                            })
+                            .collect();
+                        let mut starts = Vec::new();
+                        for row in block.leaf_rows_ref() {
+                            let mut row_label = row.path.clone();
+                            if let Some(c) = &block.caption {
+                                row_label.insert(0, c.clone());
+                            }
+                            let row_part =
+                                format!("{},{},", quote(&row.key), quote(&row_label.join(" · ")));
+                            for col_part in &col_parts {
+                                let start = format!("{table_part}{row_part}{col_part}");
+                                len += start.len() + 16;
+                                starts.push(start);
+                            }
+                        }
+                        (col_parts.len(), starts)
+                    })
+                    .collect();
+                (table.key.clone(), blocks)
+            })
+            .collect();
+        CsvLayout { tables, len }
+    }
+}
+
+/// A report's `data.csv`: one row per cell of every table, in the format's order
+/// (`layout` is its format's; a report without a format has the header line only).
+pub fn report_csv(r: &Report, layout: Option<&CsvLayout>) -> Vec<u8> {
     let mut csv = Csv::new(REPORT_CSV_COLUMNS);
-    for table in schema.iter().flat_map(|s| s.tables.iter()) {
-        let Some(data) = r.table(&table.key) else {
+    let Some(layout) = layout else {
+        return csv.into_bytes();
+    };
+    csv.out.reserve(layout.len);
+    for (key, blocks) in &layout.tables {
+        let Some(data) = r.table(key) else {
             continue;
         };
-        // Every cell's row repeats its table's, row's and column's ids and labels: each
-        // is quoted once, not once per cell.
-        let table_part = format!(
-            "{},{},",
-            quote(&table.key),
-            quote(&format!("{}、{}", table.section, table.caption))
-        );
-        for (block, cells) in table.blocks.iter().zip(&data.blocks) {
-            let col_parts: Vec<String> = block
-                .leaf_columns_ref()
-                .iter()
-                .zip(leaf_paths(&block.columns))
-                .map(|(col, path)| {
-                    let unit = col.unit.as_ref().or(table.unit.as_ref());
-                    format!(
-                        "{},{},{},",
-                        quote(&col.key),
-                        quote(&path.join(" · ")),
-                        quote(unit.map_or("", String::as_str))
-                    )
-                })
-                .collect();
-            for (row, values) in block.leaf_rows_ref().iter().zip(cells.rows()) {
-                let mut row_label = row.path.clone();
-                if let Some(c) = &block.caption {
-                    row_label.insert(0, c.clone());
-                }
-                let row_part = format!("{},{},", quote(&row.key), quote(&row_label.join(" · ")));
-                for (col_part, cell) in col_parts.iter().zip(values) {
-                    csv.raw(&table_part);
-                    csv.raw(&row_part);
-                    csv.raw(col_part);
+        for ((columns, starts), cells) in blocks.iter().zip(&data.blocks) {
+            for (row_starts, values) in starts.chunks((*columns).max(1)).zip(cells.rows()) {
+                for (start, cell) in row_starts.iter().zip(values) {
+                    csv.raw(start);
                     // A number needs no quotes: digits, a sign and a point.
                     csv.raw(cell.value.format(&mut [0; 24]));
                     let computed = matches!(cell.origin, crate::model::Origin::Computed);
@@ -535,11 +579,19 @@ pub fn files(
     config: &Config,
 ) -> Result<Vec<Page>, Error> {
     let mut pages = Vec::new();
+    let layouts: Vec<(&str, CsvLayout)> = registry
+        .all()
+        .map(|s| (s.id.as_str(), CsvLayout::new(s)))
+        .collect();
     for c in cmp.computed() {
         let r = c.report;
+        let layout = c
+            .schema
+            .and_then(|s| layouts.iter().find(|(id, _)| *id == s.id))
+            .map(|(_, l)| l);
         pages.push(Page {
             path: format!("reports/{}/{}/data.csv", r.year, r.agency_id),
-            content: report_csv(r, c.schema),
+            content: report_csv(r, layout),
         });
     }
     for year in cmp.years() {

@@ -375,6 +375,8 @@ pub struct SiteRender<'a> {
     layouts: std::sync::Mutex<HashMap<(String, usize), std::sync::Arc<TableView>>>,
     /// Each report's data hashed, by library index (see `report_data_key`).
     data_keys: Vec<OnceLock<u64>>,
+    /// What the reports' `data.csv` take from their format, by format.
+    csv_layouts: HashMap<String, crate::opendata::CsvLayout>,
     /// The same for comparisons of two years: each block's header rows and row stubs.
     #[allow(clippy::type_complexity)]
     pair_html: std::sync::Mutex<
@@ -438,6 +440,10 @@ impl<'a> SiteRender<'a> {
             gathered_docs: std::sync::Mutex::new(None),
             layouts: Default::default(),
             data_keys: (0..lib.reports.len()).map(|_| OnceLock::new()).collect(),
+            csv_layouts: registry
+                .all()
+                .map(|s| (s.id.clone(), crate::opendata::CsvLayout::new(s)))
+                .collect(),
             pair_html: Default::default(),
         }
     }
@@ -550,7 +556,10 @@ impl<'a> SiteRender<'a> {
                 return Ok(Prepared::Lazy {
                     key: self.report_data_key(*i, "csv"),
                     make: Box::new(move || {
-                        Ok(crate::opendata::report_csv(r, self.registry.get(&r.format)))
+                        Ok(crate::opendata::report_csv(
+                            r,
+                            self.csv_layouts.get(&r.format),
+                        ))
                     }),
                 });
             }
