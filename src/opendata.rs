@@ -287,66 +287,133 @@ pub fn figures_csv(year: i32, computed: &[&Computed]) -> Vec<u8> {
     csv.into_bytes()
 }
 
-/// `{table: {row: {column: value}}}`, the shape of `data.json`.
-pub fn tables_json<'r>(r: &'r Report, schema: Option<&'r Schema>) -> TablesJson<'r> {
-    TablesJson { report: r, schema }
+/// What a report's tables in JSON take from its format: each table's, row's and column's
+/// key as a JSON string, and whether a column holds amounts. Made once per format.
+pub struct JsonLayout {
+    tables: Vec<JsonTable>,
 }
 
-/// A report's tables as JSON, `{table: {row: {column: value}}}` (integers as numbers,
-/// decimals as text, exactly as written), serialized straight from the report: no JSON
-/// tree is built for the 10,000 reports of `data/portal.json`.
-pub struct TablesJson<'r> {
-    report: &'r Report,
-    schema: Option<&'r Schema>,
+struct JsonTable {
+    key: String,
+    /// The key as JSON (quoted and escaped).
+    json_key: String,
+    blocks: Vec<JsonBlock>,
 }
 
-impl Serialize for TablesJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        struct Rows<'t>(&'t crate::schema::Table, &'t crate::model::TableData);
-        struct Row<'t>(&'t [crate::schema::LeafCol], &'t [crate::model::Cell]);
-        struct Value<'t>(&'t crate::model::Cell, bool);
-        impl Serialize for Rows<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(None)?;
-                for (block, cells) in self.0.blocks.iter().zip(&self.1.blocks) {
-                    let cols = block.leaf_columns_ref();
-                    for (row, values) in block.leaf_rows_ref().iter().zip(cells.rows()) {
-                        map.serialize_entry(&row.key, &Row(cols, values))?;
-                    }
-                }
-                map.end()
-            }
+/// A block's rows' keys and its columns' keys as JSON, with whether a column holds
+/// amounts (written as text).
+type JsonBlock = (Vec<String>, Vec<(String, bool)>);
+
+impl JsonLayout {
+    pub fn new(schema: &Schema) -> JsonLayout {
+        let json = |key: &str| serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""));
+        JsonLayout {
+            tables: schema
+                .tables
+                .iter()
+                .map(|t| JsonTable {
+                    key: t.key.clone(),
+                    json_key: json(&t.key),
+                    blocks: t
+                        .blocks
+                        .iter()
+                        .map(|b| {
+                            let rows = b.leaf_rows_ref().iter().map(|r| json(&r.key)).collect();
+                            let cols = b
+                                .leaf_columns_ref()
+                                .iter()
+                                .map(|c| (json(&c.key), c.cell_type == CellType::Decimal))
+                                .collect();
+                            (rows, cols)
+                        })
+                        .collect(),
+                })
+                .collect(),
         }
-        impl Serialize for Row<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(Some(self.0.len().min(self.1.len())))?;
-                for (c, cell) in self.0.iter().zip(self.1) {
-                    map.serialize_entry(&c.key, &Value(cell, c.cell_type == CellType::Decimal))?;
-                }
-                map.end()
-            }
-        }
-        impl Serialize for Value<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                match self.0.value.whole() {
-                    Some(n) if !self.1 => s.serialize_i64(n),
-                    _ => s.serialize_str(self.0.value.format(&mut [0; 24])),
-                }
-            }
-        }
-        let mut map = s.serialize_map(None)?;
-        for t in self.schema.iter().flat_map(|s| s.tables.iter()) {
-            if let Some(data) = self.report.table(&t.key) {
-                map.serialize_entry(&t.key, &Rows(t, data))?;
-            }
-        }
-        map.end()
     }
 }
 
+/// Where a report's tables go in a document that `serde_json` writes: the value of its
+/// `tables` field is this marker until [`splice_tables`] puts them there. (A JSON string
+/// cannot hold an unescaped quote, so `"tables": "@tables@"` is only ever this.)
+const TABLES_MARK: &str = "@tables@";
+const TABLES_FIELD: &[u8] = b"\"tables\": \"@tables@\"";
+
+/// Replaces the marker in `doc` (pretty JSON with the tables at depth 1) by the tables.
+fn splice_tables(doc: Vec<u8>, r: &Report, layout: Option<&JsonLayout>) -> Vec<u8> {
+    let Some(at) = doc
+        .windows(TABLES_FIELD.len())
+        .position(|w| w == TABLES_FIELD)
+    else {
+        return doc;
+    };
+    let value = at + TABLES_FIELD.len() - TABLES_MARK.len() - 2;
+    let mut out = Vec::with_capacity(doc.len() + 8 * 1024);
+    out.extend_from_slice(&doc[..value]);
+    push_tables_json(&mut out, r, layout);
+    out.extend_from_slice(&doc[at + TABLES_FIELD.len()..]);
+    out
+}
+
+/// A report's tables, `{table: {row: {column: value}}}` (counts as numbers, amounts as
+/// exact text), byte for byte as `serde_json`'s pretty printer writes them as the value
+/// of a top-level field. Written straight from the report with its format's keys made
+/// once: through serde this was a tenth of the open data's time.
+fn push_tables_json(out: &mut Vec<u8>, r: &Report, layout: Option<&JsonLayout>) {
+    const IN: [&[u8]; 4] = [b"\n  ", b"\n    ", b"\n      ", b"\n        "];
+    // Opens an entry of an object at `depth`: a comma before all but the first.
+    let entry = |out: &mut Vec<u8>, first: &mut bool, depth: usize, key: &str| {
+        if !std::mem::take(first) {
+            out.push(b',');
+        }
+        out.extend_from_slice(IN[depth]);
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b": ");
+    };
+    // Closes an object at `depth` that had entries (`{}` when it had none).
+    let close = |out: &mut Vec<u8>, empty: bool, depth: usize| {
+        if !empty {
+            out.extend_from_slice(IN[depth - 1]);
+        }
+        out.push(b'}');
+    };
+    out.push(b'{');
+    let mut first_table = true;
+    for t in layout.iter().flat_map(|l| &l.tables) {
+        let Some(data) = r.table(&t.key) else {
+            continue;
+        };
+        entry(out, &mut first_table, 1, &t.json_key);
+        out.push(b'{');
+        let mut first_row = true;
+        for ((rows, cols), cells) in t.blocks.iter().zip(&data.blocks) {
+            for (row, values) in rows.iter().zip(cells.rows()) {
+                entry(out, &mut first_row, 2, row);
+                out.push(b'{');
+                let mut first_col = true;
+                for ((col, decimal), cell) in cols.iter().zip(values) {
+                    entry(out, &mut first_col, 3, col);
+                    let mut buf = [0; 24];
+                    let text = cell.value.format(&mut buf);
+                    // Digits, a sign and a point: nothing to escape.
+                    if *decimal || cell.value.whole().is_none() {
+                        out.push(b'"');
+                        out.extend_from_slice(text.as_bytes());
+                        out.push(b'"');
+                    } else {
+                        out.extend_from_slice(text.as_bytes());
+                    }
+                }
+                close(out, first_col, 3);
+            }
+        }
+        close(out, first_row, 2);
+    }
+    close(out, first_table, 1);
+}
+
 /// `data.json` next to a report's page: its metadata and every cell.
-pub fn report_json(r: &Report, registry: &Registry) -> Result<Vec<u8>, Error> {
+pub fn report_json(r: &Report, layout: Option<&JsonLayout>) -> Result<Vec<u8>, Error> {
     #[derive(Serialize)]
     struct Doc<'r> {
         title: &'r str,
@@ -357,7 +424,7 @@ pub fn report_json(r: &Report, registry: &Registry) -> Result<Vec<u8>, Error> {
         published: String,
         format: &'r str,
         sample: bool,
-        tables: TablesJson<'r>,
+        tables: &'static str,
     }
     let doc = Doc {
         title: &r.title,
@@ -368,9 +435,10 @@ pub fn report_json(r: &Report, registry: &Registry) -> Result<Vec<u8>, Error> {
         published: r.published.to_string(),
         format: &r.format,
         sample: r.sample,
-        tables: tables_json(r, registry.get(&r.format)),
+        tables: TABLES_MARK,
     };
-    let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+    let doc = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut out = splice_tables(doc, r, layout);
     out.push(b'\n');
     Ok(out)
 }
@@ -499,10 +567,14 @@ pub fn write_portal_json(
         page: String,
         data_json: String,
         data_csv: String,
-        tables: TablesJson<'r>,
+        tables: &'static str,
         figures: Value,
         rates: Value,
     }
+    let layouts: Vec<(&str, JsonLayout)> = registry
+        .all()
+        .map(|s| (s.id.as_str(), JsonLayout::new(s)))
+        .collect();
     let part = |c: &&Computed| -> Vec<u8> {
         let r = c.report;
         let page = report_url(r);
@@ -520,11 +592,19 @@ pub fn write_portal_json(
             data_json: format!("{dir}data.json"),
             data_csv: format!("{dir}data.csv"),
             page,
-            tables: tables_json(r, c.schema),
+            tables: TABLES_MARK,
             figures,
             rates,
         };
-        let text = serde_json::to_vec_pretty(&value).unwrap_or_default();
+        let layout = c
+            .schema
+            .and_then(|s| layouts.iter().find(|(id, _)| *id == s.id))
+            .map(|(_, l)| l);
+        let text = splice_tables(
+            serde_json::to_vec_pretty(&value).unwrap_or_default(),
+            r,
+            layout,
+        );
         let mut out = Vec::with_capacity(text.len() + text.len() / 4);
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
             if i > 0 {
@@ -619,6 +699,55 @@ pub fn files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tables are written by hand, for speed: as serde_json's pretty printer would,
+    /// for every format's example in this repository (counts, amounts, computed cells,
+    /// blocks, and no tables at all).
+    #[test]
+    fn tables_json_is_what_serde_json_writes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let registry = Registry::load(&root.join("schemas")).expect("schemas");
+        let mut seen = 0;
+        for entry in walkdir::WalkDir::new(root.join("content")) {
+            let path = entry.expect("walk").into_path();
+            if path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            let file = crate::load::read_report(root, &path).expect("read");
+            let r = crate::model::build_report(&file, &registry, None).expect("report");
+            let layout = registry.get(&r.format).map(JsonLayout::new);
+            let mut tables = serde_json::Map::new();
+            for t in registry.get(&r.format).iter().flat_map(|s| &s.tables) {
+                let Some(data) = r.table(&t.key) else {
+                    continue;
+                };
+                let mut rows = serde_json::Map::new();
+                for (block, cells) in t.blocks.iter().zip(&data.blocks) {
+                    for (row, values) in block.leaf_rows_ref().iter().zip(cells.rows()) {
+                        let mut cols = serde_json::Map::new();
+                        for (c, cell) in block.leaf_columns_ref().iter().zip(values) {
+                            let text = cell.value.to_string();
+                            let decimal = c.cell_type == CellType::Decimal;
+                            cols.insert(c.key.clone(), number(text, decimal));
+                        }
+                        rows.insert(row.key.clone(), Value::Object(cols));
+                    }
+                }
+                tables.insert(t.key.clone(), Value::Object(rows));
+            }
+            let expected = serde_json::to_vec_pretty(&json!({ "tables": tables })).expect("json");
+            let mut doc = b"{\n  \"tables\": \"@tables@\"\n}".to_vec();
+            doc = splice_tables(doc, &r, layout.as_ref());
+            assert_eq!(
+                String::from_utf8_lossy(&doc),
+                String::from_utf8_lossy(&expected),
+                "{}",
+                path.display()
+            );
+            seen += 1;
+        }
+        assert!(seen > 5, "the example has reports of every format");
+    }
 
     #[test]
     fn csv_quotes_as_rfc_4180_says() {

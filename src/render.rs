@@ -375,8 +375,9 @@ pub struct SiteRender<'a> {
     layouts: std::sync::Mutex<HashMap<(String, usize), std::sync::Arc<TableView>>>,
     /// Each report's data hashed, by library index (see `report_data_key`).
     data_keys: Vec<OnceLock<u64>>,
-    /// What the reports' `data.csv` take from their format, by format.
+    /// What the reports' `data.csv` and `data.json` take from their format, by format.
     csv_layouts: HashMap<String, crate::opendata::CsvLayout>,
+    json_layouts: HashMap<String, crate::opendata::JsonLayout>,
     /// The same for comparisons of two years: each block's header rows and row stubs.
     #[allow(clippy::type_complexity)]
     pair_html: std::sync::Mutex<
@@ -443,6 +444,10 @@ impl<'a> SiteRender<'a> {
             csv_layouts: registry
                 .all()
                 .map(|s| (s.id.clone(), crate::opendata::CsvLayout::new(s)))
+                .collect(),
+            json_layouts: registry
+                .all()
+                .map(|s| (s.id.clone(), crate::opendata::JsonLayout::new(s)))
                 .collect(),
             pair_html: Default::default(),
         }
@@ -548,7 +553,10 @@ impl<'a> SiteRender<'a> {
                 let r = &self.lib.reports[*i];
                 return Ok(Prepared::Lazy {
                     key: self.report_data_key(*i, "json"),
-                    make: Box::new(move || crate::opendata::report_json(r, self.registry)),
+                    make: Box::new(move || {
+                        let layout = self.json_layouts.get(&r.format);
+                        crate::opendata::report_json(r, layout)
+                    }),
                 });
             }
             PageKind::ReportCsv(i) => {
