@@ -133,6 +133,12 @@ impl Decimal {
     /// (`2595.45` stays `2595.45`).
     pub fn format<'b>(&self, buf: &'b mut [u8; 24]) -> &'b str {
         let (units, scale) = (self.units, u32::from(self.scale));
+        const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+        let base = 10i64.pow(MAX_SCALE);
+        if scale == 0 && (0..10 * base).contains(&units) {
+            // Most cells of a report are 0 or a small count.
+            return DIGITS[(units / base) as usize];
+        }
         let small = units.unsigned_abs();
         // Right to left, without `write!` or 128-bit division. At most 20 digits, a
         // point and a sign.
@@ -141,7 +147,7 @@ impl Decimal {
             at -= 1;
             buf[at] = d;
         };
-        let base = 10u64.pow(MAX_SCALE);
+        let base = base.unsigned_abs();
         if scale > 0 {
             let mut frac = (small % base) / 10u64.pow(MAX_SCALE - scale);
             for _ in 0..scale {
@@ -185,6 +191,10 @@ mod tests {
     fn parses_and_prints_exactly() {
         for s in [
             "0",
+            "9",
+            "10",
+            "-9",
+            "7.0",
             "2595.45",
             "0.0001",
             "12.3400",

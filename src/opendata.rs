@@ -341,9 +341,9 @@ const TABLES_FIELD: &[u8] = b"\"tables\": \"@tables@\"";
 
 /// Replaces the marker in `doc` (pretty JSON with the tables at depth 1) by the tables.
 fn splice_tables(doc: Vec<u8>, r: &Report, layout: Option<&JsonLayout>) -> Vec<u8> {
-    let Some(at) = doc
-        .windows(TABLES_FIELD.len())
-        .position(|w| w == TABLES_FIELD)
+    let Some(at) = (0..doc.len())
+        .filter(|&i| doc[i] == b'"')
+        .find(|&i| doc[i..].starts_with(TABLES_FIELD))
     else {
         return doc;
     };
