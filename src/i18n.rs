@@ -272,7 +272,7 @@ impl Word {
         if self.parts.len() == 1 {
             return Ok(self.plain.clone());
         }
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.parts.iter().map(String::len).sum::<usize>() + 32);
         for (i, part) in self.parts.iter().enumerate() {
             if i % 2 == 0 {
                 out.push_str(part);
@@ -284,6 +284,10 @@ impl Word {
                 name => kwargs.get::<&tera::Value>(name)?,
             };
             match given {
+                // Numbers (years, counts) without the formatting machinery.
+                Some(value) if value.as_i64().is_some() => {
+                    push_int(&mut out, value.as_i64().unwrap_or_default());
+                }
                 Some(value) => {
                     let shown = value
                         .as_str()
@@ -303,6 +307,25 @@ impl Word {
         }
         Ok(tera::Value::safe_string(&out))
     }
+}
+
+/// Appends `n` in decimal digits.
+fn push_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    out.extend(buf[at..].iter().map(|&d| char::from(d)));
 }
 
 #[cfg(test)]
@@ -329,6 +352,17 @@ mod tests {
                 vec![("year", 2024.into()), ("n", 3.into())]
             ),
             "2024年 3 份"
+        );
+        assert_eq!(
+            fill(
+                "{a}/{b}/{c}",
+                vec![
+                    ("a", 0.into()),
+                    ("b", (-120).into()),
+                    ("c", i64::MIN.into())
+                ]
+            ),
+            "0/-120/-9223372036854775808"
         );
         // Values are escaped unless marked safe; the word's own markup is kept.
         assert_eq!(
