@@ -116,7 +116,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
         p(Stage::Reading, total, total);
     }
 
-    let checks = crate::check::check_library(&library, &registry);
+    // The theme (its templates compiled) is loaded while the reports are checked.
+    let (checks, theme) = rayon::join(
+        || crate::check::check_library(&library, &registry),
+        || Theme::load(root, &config),
+    );
     let diagnostics: Vec<Diagnostic> = checks
         .iter()
         .flat_map(|c| c.diagnostics.iter().cloned())
@@ -127,9 +131,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     library.drop_check_sources();
     // Only the report pages read the Markdown: it is dropped once they are made.
     let bodies = library.take_bodies();
-    timings.stage("checks");
+    let theme = theme?;
+    timings.stage("checks and theme");
 
-    let theme = Theme::load(root, &config)?;
     let output = opts.output.clone().unwrap_or_else(|| root.join("public"));
     // Pages go to disk as they are rendered; the staging folder is swapped in only when
     // every page succeeded (dropped on an error, it is removed).
@@ -169,7 +173,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
             timings.page(p.kind.name(), || site.complete(prepared))
         })
     };
-    timings.stage("theme and plan");
+    timings.stage("plan");
     site.render_reports(&plan, &sink, Some(&bodies))?;
     drop(bodies);
     timings.stage("report pages");
