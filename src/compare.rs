@@ -48,51 +48,105 @@ impl Computed<'_> {
     }
 }
 
-/// The value of one `table.row.column` reference (`-` negates) in a report.
-pub fn cell_value(report: &Report, schema: &Schema, reference: &str) -> Option<Decimal> {
-    let term = Term::parse(reference);
-    let mut parts = term.key.splitn(3, '.');
-    let (table, row, col) = (parts.next()?, parts.next()?, parts.next()?);
-    let (bi, ri, ci) = schema.table(table)?.locate(row, col)?;
-    let value = report.table(table)?.blocks.get(bi)?.get(ri, ci)?.value;
-    Some(if term.negative {
-        Decimal::zero() - value
-    } else {
-        value
-    })
-}
-
 fn sum(values: impl IntoIterator<Item = Option<Decimal>>) -> Option<Decimal> {
     values
         .into_iter()
         .try_fold(Decimal::zero(), |acc, v| v.map(|v| acc + v))
 }
 
-/// Computes a report's figures and rates.
-pub fn compute<'a>(report: &'a Report, registry: &'a Registry) -> Computed<'a> {
-    let schema = registry.get(&report.format);
-    let figures: Vec<Option<Decimal>> = schema.map_or_else(Vec::new, |s| {
-        s.figures
-            .iter()
-            .map(|f| sum(f.cells.iter().map(|c| cell_value(report, s, c))))
-            .collect()
-    });
-    let rates = schema.map_or_else(Vec::new, |s| {
-        let term = |t: &str| {
-            let t = Term::parse(t);
-            let i = s.figures.iter().position(|f| f.key == t.key)?;
-            let v = figures.get(i).copied().flatten()?;
-            Some(if t.negative { Decimal::zero() - v } else { v })
+/// A format's figures and rates with their references resolved once, so that computing
+/// a report's figures is looking its cells up: parsing and finding every reference for
+/// every report took most of the comparisons' set-up.
+pub struct Recipe {
+    /// Per figure: its cells as (table, block, row, column, negated), the table by its
+    /// place in the format; None when a reference names no cell of the format.
+    figures: Vec<Option<Vec<CellRef>>>,
+    /// Per rate: its numerator's and denominator's figures as (figure, negated); None
+    /// when a term names no figure.
+    rates: Vec<Option<RateTerms>>,
+}
+
+type RateTerms = (Vec<(usize, bool)>, Vec<(usize, bool)>);
+
+/// A cell a figure reads: (table, block, row, column, negated).
+type CellRef = (usize, usize, usize, usize, bool);
+
+impl Recipe {
+    pub fn new(schema: &Schema) -> Recipe {
+        let cell = |reference: &String| {
+            let term = Term::parse(reference);
+            let mut parts = term.key.splitn(3, '.');
+            let (table, row, col) = (parts.next()?, parts.next()?, parts.next()?);
+            let ti = schema.tables.iter().position(|t| t.key == table)?;
+            let (bi, ri, ci) = schema.tables[ti].locate(row, col)?;
+            Some((ti, bi, ri, ci, term.negative))
         };
-        s.rates
-            .iter()
-            .map(|r| {
-                let n = sum(r.numerator.iter().map(|t| term(t)))?;
-                let d = sum(r.denominator.iter().map(|t| term(t)))?;
-                Some((n, d))
-            })
-            .collect()
-    });
+        let figure = |text: &String| {
+            let t = Term::parse(text);
+            let i = schema.figures.iter().position(|f| f.key == t.key)?;
+            Some((i, t.negative))
+        };
+        Recipe {
+            figures: schema
+                .figures
+                .iter()
+                .map(|f| f.cells.iter().map(cell).collect())
+                .collect(),
+            rates: schema
+                .rates
+                .iter()
+                .map(|r| {
+                    let n = r.numerator.iter().map(figure).collect::<Option<Vec<_>>>()?;
+                    let d = r
+                        .denominator
+                        .iter()
+                        .map(figure)
+                        .collect::<Option<Vec<_>>>()?;
+                    Some((n, d))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Computes a report's figures and rates (`recipe` is its format's).
+pub fn compute<'a>(
+    report: &'a Report,
+    schema: Option<&'a Schema>,
+    recipe: Option<&Recipe>,
+) -> Computed<'a> {
+    let (Some(s), Some(recipe)) = (schema, recipe) else {
+        return Computed {
+            report,
+            schema,
+            figures: Vec::new(),
+            rates: Vec::new(),
+        };
+    };
+    let tables: Vec<Option<&crate::model::TableData>> =
+        s.tables.iter().map(|t| report.table(&t.key)).collect();
+    let value = |&(ti, bi, ri, ci, negative): &CellRef| {
+        let data: &crate::model::TableData = tables.get(ti).copied().flatten()?;
+        let v = data.blocks.get(bi)?.get(ri, ci)?.value;
+        Some(if negative { Decimal::zero() - v } else { v })
+    };
+    let figures: Vec<Option<Decimal>> = recipe
+        .figures
+        .iter()
+        .map(|cells| sum(cells.as_ref()?.iter().map(value)))
+        .collect();
+    let term = |&(i, negative): &(usize, bool)| {
+        let v = figures.get(i).copied().flatten()?;
+        Some(if negative { Decimal::zero() - v } else { v })
+    };
+    let rates = recipe
+        .rates
+        .iter()
+        .map(|r| {
+            let (n, d) = r.as_ref()?;
+            Some((sum(n.iter().map(term))?, sum(d.iter().map(term))?))
+        })
+        .collect();
     Computed {
         report,
         schema,
@@ -586,10 +640,17 @@ fn slug(key: &str) -> String {
 impl<'a> Comparisons<'a> {
     /// Computes every report's figures once.
     pub fn new(lib: &'a Library, registry: &'a Registry) -> Comparisons<'a> {
+        let recipes: HashMap<&str, Recipe> = registry
+            .all()
+            .map(|s| (s.id.as_str(), Recipe::new(s)))
+            .collect();
         let computed: Vec<Computed> = lib
             .reports
             .par_iter()
-            .map(|r| compute(r, registry))
+            .map(|r| {
+                let schema = registry.get(&r.format);
+                compute(r, schema, schema.and_then(|s| recipes.get(s.id.as_str())))
+            })
             .collect();
         let mut index = HashMap::new();
         let mut by_agency: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
