@@ -165,6 +165,21 @@ pub fn percent(n: Decimal, d: Decimal) -> Option<String> {
     if d == 0 {
         return None;
     }
+    // 64-bit division when it fits (128-bit division is a library call).
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d))
+        && let Some(x) = n.checked_mul(1000)
+    {
+        let mut q = x / d;
+        let r = x % d;
+        if 2 * r.unsigned_abs() >= d.unsigned_abs() {
+            if (x < 0) != (d < 0) {
+                q -= 1;
+            } else {
+                q += 1;
+            }
+        }
+        return Some(tenths_text(q.into()));
+    }
     let x = n * 1000;
     let mut q = x / d;
     let r = x % d;
@@ -175,18 +190,43 @@ pub fn percent(n: Decimal, d: Decimal) -> Option<String> {
             q += 1;
         }
     }
-    let sign = if q < 0 { "-" } else { "" };
-    let q = q.abs();
-    Some(format!("{sign}{}.{}", q / 10, q % 10))
+    Some(tenths_text(q))
+}
+
+/// Tenths as text with one decimal: `-12.5`. Written by hand: agency pages print
+/// thousands of percentages.
+fn tenths_text(q: i128) -> String {
+    let mut out = String::with_capacity(8);
+    if q < 0 {
+        out.push('-');
+    }
+    let q = q.unsigned_abs();
+    let (mut digits, mut whole) = ([0u8; 40], q / 10);
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (whole % 10) as u8;
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&b| char::from(b)));
+    out.push('.');
+    out.push(char::from(b'0' + (q % 10) as u8));
+    out
 }
 
 /// A difference with its sign: `+3`, `-2`, `0`.
 pub fn signed(d: Decimal) -> String {
+    let mut buf = [0; 24];
+    let text = d.format(&mut buf);
+    let mut out = String::with_capacity(text.len() + 1);
     if d.units() > 0 {
-        format!("+{d}")
-    } else {
-        d.to_string()
+        out.push('+');
     }
+    out.push_str(text);
+    out
 }
 
 /// A percentage string with its sign: `+12.5`, `-3.0`, `0.0`.
@@ -207,8 +247,7 @@ fn tenths(p: &str) -> Option<i64> {
 }
 
 fn from_tenths(t: i64) -> String {
-    let sign = if t < 0 { "-" } else { "" };
-    format!("{sign}{}.{}", t.abs() / 10, t.abs() % 10)
+    tenths_text(t.into())
 }
 
 /// Up, down or unchanged, for symbols and the words read out instead of them.
@@ -269,7 +308,7 @@ pub fn rate_comparable(a: &Schema, b: &Schema, key: &str) -> bool {
         .chain(&ra.denominator)
         .chain(&rb.numerator)
         .chain(&rb.denominator)
-        .all(|t| figure_comparable(a, b, &Term::parse(t).key))
+        .all(|t| figure_comparable(a, b, Term::key_of(t)))
 }
 
 /// The note pages show when two years in different formats are compared.
@@ -967,7 +1006,7 @@ impl<'a> Comparisons<'a> {
             let first = r
                 .numerator
                 .first()
-                .map(|t| Term::parse(t).key)
+                .map(|t| Term::key_of(t))
                 .unwrap_or_default();
             let table = schema
                 .figures
@@ -1225,10 +1264,10 @@ impl<'a> Comparisons<'a> {
                     .iter()
                     .find(|r| r.key == key)
                     .and_then(|r| r.numerator.first())
-                    .map(|t| Term::parse(t).key)
+                    .map(|t| Term::key_of(t))
                     .unwrap_or_default()
             } else {
-                key.to_owned()
+                key
             };
             s.figures
                 .iter()
@@ -1958,6 +1997,14 @@ mod tests {
         assert_eq!(percent(d("2"), d("3")).as_deref(), Some("66.7"));
         assert_eq!(percent(d("-1"), d("16")).as_deref(), Some("-6.3"));
         assert_eq!(percent(d("0"), d("5")).as_deref(), Some("0.0"));
+        assert_eq!(percent(d("-1"), d("3")).as_deref(), Some("-33.3"));
+        assert_eq!(percent(d("1"), d("-2000")).as_deref(), Some("-0.1"));
+        assert_eq!(percent(d("1"), d("3000")).as_deref(), Some("0.0"));
+        // Beyond 64 bits the exact path gives the same text.
+        assert_eq!(
+            percent(d("99999999999999"), d("0.0001")).as_deref(),
+            Some("99999999999999000000.0")
+        );
         assert_eq!(percent(d("1"), d("0")), None);
         assert_eq!(percent(d("595.45"), d("2000")).as_deref(), Some("29.8"));
         assert_eq!(signed(d("3") - d("1")), "+2");

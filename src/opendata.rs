@@ -461,7 +461,7 @@ fn figures_json(c: &Computed) -> (Value, Value) {
                     .iter()
                     .chain(&r.denominator)
                     .filter_map(|t| {
-                        let key = crate::schema::Term::parse(t).key;
+                        let key = crate::schema::Term::key_of(t);
                         s.figures.iter().find(|f| f.key == key)
                     })
                     .any(|f| figure_is_decimal(s, &f.cells));

@@ -362,6 +362,16 @@ pub struct Term {
 }
 
 impl Term {
+    /// The key a term names, without its sign or `previous.`: [`Term::parse`]'s `key`,
+    /// not copied (figures are looked up by it for every report).
+    pub fn key_of(text: &str) -> &str {
+        let rest = match text.trim().strip_prefix('-') {
+            Some(r) => r.trim(),
+            None => text.trim(),
+        };
+        rest.strip_prefix("previous.").unwrap_or(rest)
+    }
+
     pub fn parse(text: &str) -> Term {
         let (negative, rest) = match text.trim().strip_prefix('-') {
             Some(r) => (true, r.trim()),
