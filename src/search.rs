@@ -61,27 +61,47 @@ fn strip_tags(html: &str) -> String {
         ("&#39;", '\''),
     ];
     let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    let mut rest = html;
-    while let Some(c) = rest.chars().next() {
-        let mut len = c.len_utf8();
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
+    let b = html.as_bytes();
+    let mut i = 0;
+    // Text is copied a run at a time, up to the next `<`, `>` or `&` (ASCII, so every
+    // cut is at a character's boundary).
+    while i < b.len() {
+        let Some(at) = b[i..]
+            .iter()
+            .position(|c| matches!(c, b'<' | b'>' | b'&'))
+            .map(|p| i + p)
+        else {
+            out.push_str(&html[i..]);
+            break;
+        };
+        out.push_str(&html[i..at]);
+        match b[at] {
+            b'<' => {
+                // A tag: nothing of it is kept, and its end is a space.
+                let Some(end) = b[at..].iter().position(|&c| c == b'>') else {
+                    break;
+                };
                 out.push(' ');
+                i = at + end + 1;
             }
-            '&' if !in_tag => match ENTITIES.iter().find(|(e, _)| rest.starts_with(e)) {
-                Some((e, decoded)) => {
-                    out.push(*decoded);
-                    len = e.len();
+            b'>' => {
+                out.push(' ');
+                i = at + 1;
+            }
+            _ => {
+                let rest = &html[at..];
+                match ENTITIES.iter().find(|(e, _)| rest.starts_with(e)) {
+                    Some((e, decoded)) => {
+                        out.push(*decoded);
+                        i = at + e.len();
+                    }
+                    None => {
+                        out.push('&');
+                        i = at + 1;
+                    }
                 }
-                None => out.push('&'),
-            },
-            c if !in_tag => out.push(c),
-            _ => {}
+            }
         }
-        rest = &rest[len..];
     }
     out
 }
@@ -336,6 +356,7 @@ mod tests {
             " A & B <C> \"D\" 'E' &lt; &copy; "
         );
         assert_eq!(strip_tags("<a href=\"?a=1&amp;b\">链接</a>"), " 链接 ");
+        assert_eq!(strip_tags("甲 > 乙 <b <i>丙</i> &x <p"), "甲   乙  丙  &x ");
     }
 
     #[test]
