@@ -659,29 +659,25 @@ fn check_stale_year(
     out: &mut Vec<Diagnostic>,
 ) -> bool {
     for (line_no, line) in &prose.lines {
+        // Most lines write no year: they are not split into sentences.
+        if !line.contains('年') || four_digit_years(line).is_empty() {
+            continue;
+        }
         // Sentence by sentence, so a comparison word elsewhere on the line does not excuse it.
         let mut offset = 0;
         for sentence in line.split_inclusive(['。', '！', '？', '；']) {
-            let allowed = rule.allows(sentence);
-            if !allowed {
-                for (i, _) in sentence.match_indices('年') {
-                    let before = sentence[..i].trim_end();
-                    let digits: String = before
-                        .chars()
-                        .rev()
-                        .take_while(|c| c.is_ascii_digit())
-                        .collect();
-                    if digits.len() != 4 {
-                        continue;
-                    }
-                    let year: i32 = digits
-                        .chars()
-                        .rev()
-                        .collect::<String>()
-                        .parse()
-                        .unwrap_or(0);
+            // Years written `2023年` (spaces allowed before 年): a run of exactly four
+            // digits followed by 年. The sentence's allowed words are looked for only
+            // when there is one.
+            let years = if sentence.contains('年') {
+                four_digit_years(sentence)
+            } else {
+                Vec::new()
+            };
+            if !years.is_empty() && !rule.allows(sentence) {
+                for (at, year) in years {
                     if year >= 1990 && year < report.year {
-                        let start = offset + before.len() - 4;
+                        let start = offset + at;
                         out.push(
                             Diagnostic::error(
                                 &report.file,
@@ -704,6 +700,28 @@ fn check_stale_year(
     true
 }
 
+/// The years a sentence writes as exactly four ASCII digits followed by 年 (spaces may
+/// come between): each one's byte offset and value.
+fn four_digit_years(sentence: &str) -> Vec<(usize, i32)> {
+    let b = sentence.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start == 4 && sentence[i..].trim_start().starts_with('年') {
+            out.push((start, sentence[start..i].parse().unwrap_or(0)));
+        }
+    }
+    out
+}
+
 fn check_duplicates(
     report: &Report,
     prose: &Prose,
@@ -724,7 +742,9 @@ fn check_duplicates(
         } else {
             text.into()
         };
-        if key.chars().count() < min {
+        // At most four bytes a character: only a key of between `min` and `4 × min`
+        // bytes needs counting.
+        if key.len() < min || (key.len() < 4 * min && key.chars().count() < min) {
             continue;
         }
         match seen.get(&key) {
@@ -1132,6 +1152,14 @@ mod live_tests {
 #[cfg(test)]
 mod prose_tests {
     use super::*;
+
+    #[test]
+    fn years_are_four_digits_before_nian() {
+        assert_eq!(
+            four_digit_years("2023年、 2022 年，12345年，123年，2021　年底，2020"),
+            [(0, 2023), (11, 2022), (42, 2021)]
+        );
+    }
 
     #[test]
     fn sentences_are_slices_with_their_first_column() {
