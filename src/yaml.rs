@@ -145,6 +145,8 @@ mod fast {
         indent: usize,
         /// The line after its indentation, without trailing spaces.
         content: &'a str,
+        /// Whether `content` is ASCII: then a column is a byte offset.
+        ascii: bool,
     }
 
     pub(super) fn parse(source: &str) -> Option<Node> {
@@ -153,7 +155,7 @@ mod fast {
         for (i, raw) in source.split('\n').enumerate() {
             let line_start = start;
             start += raw.len() + 1;
-            if raw.contains(['\t', '\r']) {
+            if raw.bytes().any(|b| b == b'\t' || b == b'\r') {
                 return None;
             }
             let content = raw.trim_start_matches(' ');
@@ -176,6 +178,7 @@ mod fast {
                 number: i + 1,
                 indent,
                 content,
+                ascii: content.is_ascii(),
             });
         }
         let first = lines.first()?;
@@ -200,9 +203,14 @@ mod fast {
     impl<'a> Parser<'a> {
         fn pos(&self, line: &Line, byte_in_content: usize) -> Pos {
             let prefix = &line.content[..byte_in_content];
+            let chars = if line.ascii {
+                prefix.len()
+            } else {
+                prefix.chars().count()
+            };
             Pos {
                 line: line.number,
-                column: line.indent + prefix.chars().count() + 1,
+                column: line.indent + chars + 1,
             }
         }
 
