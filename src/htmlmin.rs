@@ -150,13 +150,13 @@ fn removable(left: Side, right: Side) -> bool {
 
 fn minify(src: &str, tera: bool) -> String {
     let b = src.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(src.len());
+    let mut out = String::with_capacity(src.len());
     let mut last = Side::Edge;
     let mut pending = false;
-    let flush = |out: &mut Vec<u8>, pending: &mut bool, left: Side, right: Side| {
+    let flush = |out: &mut String, pending: &mut bool, left: Side, right: Side| {
         let at_edge = !tera && (left == Side::Edge || right == Side::Edge);
         if *pending && !at_edge && !removable(left, right) {
-            out.push(b' ');
+            out.push(' ');
         }
         *pending = false;
     };
@@ -182,7 +182,7 @@ fn minify(src: &str, tera: bool) -> String {
                 Side::Stmt
             };
             flush(&mut out, &mut pending, last, side);
-            out.extend_from_slice(tok.as_bytes());
+            out.push_str(tok);
             i = end;
             last = side;
             if side == Side::Stmt && is_raw_start(tok) {
@@ -190,7 +190,7 @@ fn minify(src: &str, tera: bool) -> String {
                 let stop = find_from(b, end, b"endraw").map_or(b.len(), |p| {
                     b[..p].iter().rposition(|&c| c == b'{').unwrap_or(p)
                 });
-                out.extend_from_slice(&b[end..stop]);
+                out.push_str(&src[end..stop]);
                 i = stop;
                 last = Side::Text;
             }
@@ -199,11 +199,11 @@ fn minify(src: &str, tera: bool) -> String {
         if c == b'<' {
             if b[i..].starts_with(b"<!--") {
                 let end = find_from(b, i + 4, b"-->").map_or(b.len(), |p| p + 3);
-                let body = &b[i..end];
-                let tera_inside = tera && (contains(body, b"{{") || contains(body, b"{%"));
-                if tera_inside || body.starts_with(b"<!--[if") {
+                let body = &src[i..end];
+                let tera_inside = tera && (body.contains("{{") || body.contains("{%"));
+                if tera_inside || body.starts_with("<!--[if") {
                     flush(&mut out, &mut pending, last, Side::Stmt);
-                    out.extend_from_slice(body);
+                    out.push_str(body);
                     last = Side::Stmt;
                 }
                 i = end;
@@ -229,7 +229,7 @@ fn minify(src: &str, tera: bool) -> String {
                 } else {
                     name
                 };
-                let (tag, end, self_closing) = scan_tag(b, i, name_end, tera);
+                let (tag, end, self_closing) = scan_tag(src, i, name_end, tera);
                 let side = if closing {
                     Side::Close(name)
                 } else if self_closing || VOID.contains(&name) {
@@ -238,13 +238,13 @@ fn minify(src: &str, tera: bool) -> String {
                     Side::Open(name)
                 };
                 flush(&mut out, &mut pending, last, side);
-                out.extend_from_slice(&tag);
+                out.push_str(&tag);
                 i = end;
                 last = side;
                 if !closing && !self_closing && VERBATIM.contains(&name) {
                     let stop = find_close(b, end, name).unwrap_or(b.len());
                     if stop > end {
-                        out.extend_from_slice(&b[end..stop]);
+                        out.push_str(&src[end..stop]);
                         last = Side::Text;
                     }
                     i = stop;
@@ -259,13 +259,12 @@ fn minify(src: &str, tera: bool) -> String {
             .iter()
             .position(|&c| c.is_ascii_whitespace() || c == b'<' || (tera && c == b'{'))
             .map_or(b.len(), |p| i + 1 + p);
-        out.extend_from_slice(&b[i..run]);
+        out.push_str(&src[i..run]);
         last = Side::Text;
         i = run;
     }
     flush(&mut out, &mut pending, last, Side::Edge);
-    // Only ASCII bytes were dropped or added, so the text is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    out
 }
 
 /// The static name for a tag name in upper case (`<TD>`), when it is one the pass knows.
@@ -280,8 +279,10 @@ fn intern(lower: &str) -> Option<&'static str> {
 /// Copies a tag from `<` to `>`: whitespace between attributes becomes one space and goes
 /// before `>`; quoted values and Tera tags are kept. Returns the tag, the index after it and
 /// whether it closes itself (`/>`).
-fn scan_tag(b: &[u8], start: usize, mut i: usize, tera: bool) -> (Vec<u8>, usize, bool) {
-    let mut tag = b[start..i].to_vec();
+fn scan_tag(src: &str, start: usize, mut i: usize, tera: bool) -> (String, usize, bool) {
+    // Copied in slices cut at ASCII bytes (and whole characters), so it stays text.
+    let b = src.as_bytes();
+    let mut tag = src[start..i].to_owned();
     let mut space = false;
     while i < b.len() {
         let c = b[i];
@@ -291,17 +292,17 @@ fn scan_tag(b: &[u8], start: usize, mut i: usize, tera: bool) -> (Vec<u8>, usize
             continue;
         }
         if c == b'>' {
-            tag.push(b'>');
-            let self_closing = tag.ends_with(b"/>");
+            tag.push('>');
+            let self_closing = tag.ends_with("/>");
             return (tag, i + 1, self_closing);
         }
         if space && !(c == b'/' && b.get(i + 1) == Some(&b'>')) {
-            tag.push(b' ');
+            tag.push(' ');
         }
         space = false;
         if tera && c == b'{' && matches!(b.get(i + 1), Some(b'{' | b'%' | b'#')) {
             let end = tera_end(b, i);
-            tag.extend_from_slice(&b[i..end]);
+            tag.push_str(&src[i..end]);
             i = end;
         } else if c == b'"' || c == b'\'' {
             // A quoted value, with any Tera tags in it, as it is.
@@ -316,7 +317,7 @@ fn scan_tag(b: &[u8], start: usize, mut i: usize, tera: bool) -> (Vec<u8>, usize
             let end = (j + 1).min(b.len());
             let value = &b[i + 1..j.min(b.len())];
             // A literal value that needs no quotes loses them, as minify-html does.
-            let bare = tag.ends_with(b"=")
+            let bare = tag.ends_with('=')
                 && j < b.len()
                 && !value.is_empty()
                 && value
@@ -325,14 +326,15 @@ fn scan_tag(b: &[u8], start: usize, mut i: usize, tera: bool) -> (Vec<u8>, usize
                 && !value.ends_with(b"/")
                 && !matches!(b.get(end), Some(b'/'));
             if bare {
-                tag.extend_from_slice(value);
+                tag.push_str(&src[i + 1..j.min(b.len())]);
             } else {
-                tag.extend_from_slice(&b[i..end]);
+                tag.push_str(&src[i..end]);
             }
             i = end;
         } else {
-            tag.push(c);
-            i += 1;
+            let ch = src[i..].chars().next().unwrap_or(char::from(c));
+            tag.push(ch);
+            i += ch.len_utf8();
         }
     }
     (tag, b.len(), false)
@@ -379,10 +381,6 @@ fn find_from(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|w| w == needle)
         .map(|p| p + from)
-}
-
-fn contains(b: &[u8], needle: &[u8]) -> bool {
-    b.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Where `</name` starts (in any case), from `from` on.
@@ -447,6 +445,11 @@ mod tests {
         assert_eq!(
             template("<th scope=\"col\" class=\"a b\" id=\"{{ i }}\" alt=\"\" href=\"x/y\">"),
             "<th scope=col class=\"a b\" id=\"{{ i }}\" alt=\"\" href=x/y>"
+        );
+        // Characters beyond ASCII in a tag are copied whole.
+        assert_eq!(
+            html("<p  data-x=标题   title=\"说明\">文\n\n字</p>"),
+            "<p data-x=标题 title=说明>文 字</p>"
         );
     }
 

@@ -443,28 +443,50 @@ pub fn report_json(r: &Report, layout: Option<&JsonLayout>) -> Result<Vec<u8>, E
     Ok(out)
 }
 
-fn figures_json(c: &Computed) -> (Value, Value) {
+/// Which of a format's figures and rates are amounts (written as text in JSON).
+struct Amounts {
+    figures: Vec<bool>,
+    rates: Vec<bool>,
+}
+
+impl Amounts {
+    fn new(s: &Schema) -> Amounts {
+        Amounts {
+            figures: s
+                .figures
+                .iter()
+                .map(|f| figure_is_decimal(s, &f.cells))
+                .collect(),
+            rates: s
+                .rates
+                .iter()
+                .map(|r| {
+                    r.numerator
+                        .iter()
+                        .chain(&r.denominator)
+                        .filter_map(|t| {
+                            let key = crate::schema::Term::key_of(t);
+                            s.figures.iter().find(|f| f.key == key)
+                        })
+                        .any(|f| figure_is_decimal(s, &f.cells))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A report's figures and rates as JSON (`amounts`: its format's, made once).
+fn figures_json(c: &Computed, amounts: Option<&Amounts>) -> (Value, Value) {
     let (mut figures, mut rates) = (Map::new(), Map::new());
-    if let Some(s) = c.schema {
-        for (f, v) in s.figures.iter().zip(&c.figures) {
+    if let (Some(s), Some(amounts)) = (c.schema, amounts) {
+        for ((f, v), decimal) in s.figures.iter().zip(&c.figures).zip(&amounts.figures) {
             if let Some(v) = v {
-                figures.insert(
-                    f.key.clone(),
-                    number(v.to_string(), figure_is_decimal(s, &f.cells)),
-                );
+                figures.insert(f.key.clone(), number(v.to_string(), *decimal));
             }
         }
-        for (r, v) in s.rates.iter().zip(&c.rates) {
+        for ((r, v), decimal) in s.rates.iter().zip(&c.rates).zip(&amounts.rates) {
+            let decimal = *decimal;
             if let Some((n, d)) = v {
-                let decimal = r
-                    .numerator
-                    .iter()
-                    .chain(&r.denominator)
-                    .filter_map(|t| {
-                        let key = crate::schema::Term::key_of(t);
-                        s.figures.iter().find(|f| f.key == key)
-                    })
-                    .any(|f| figure_is_decimal(s, &f.cells));
                 rates.insert(
                     r.key.clone(),
                     json!({
@@ -575,11 +597,19 @@ pub fn write_portal_json(
         .all()
         .map(|s| (s.id.as_str(), JsonLayout::new(s)))
         .collect();
+    let amounts: Vec<(&str, Amounts)> = registry
+        .all()
+        .map(|s| (s.id.as_str(), Amounts::new(s)))
+        .collect();
     let part = |c: &&Computed| -> Vec<u8> {
         let r = c.report;
         let page = report_url(r);
         let dir = page.trim_end_matches("index.html");
-        let (figures, rates) = figures_json(c);
+        let amounts = c
+            .schema
+            .and_then(|s| amounts.iter().find(|(id, _)| *id == s.id))
+            .map(|(_, a)| a);
+        let (figures, rates) = figures_json(c, amounts);
         let value = Part {
             year: r.year,
             agency_id: &r.agency_id,
