@@ -165,24 +165,15 @@ pub fn percent(n: Decimal, d: Decimal) -> Option<String> {
     if d == 0 {
         return None;
     }
-    // 64-bit division when it fits (128-bit division is a library call).
-    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d))
-        && let Some(x) = n.checked_mul(1000)
-    {
-        let mut q = x / d;
-        let r = x % d;
-        if 2 * r.unsigned_abs() >= d.unsigned_abs() {
-            if (x < 0) != (d < 0) {
-                q -= 1;
-            } else {
-                q += 1;
-            }
-        }
-        return Some(tenths_text(q.into()));
-    }
     let x = n * 1000;
-    let mut q = x / d;
-    let r = x % d;
+    // 64-bit division when both fit (128-bit division is a library call).
+    let (mut q, r) = match (i64::try_from(x), i64::try_from(d)) {
+        (Ok(x), Ok(d)) => match (x.checked_div(d), x.checked_rem(d)) {
+            (Some(q), Some(r)) => (i128::from(q), i128::from(r)),
+            _ => (i128::from(x) / i128::from(d), i128::from(x) % i128::from(d)),
+        },
+        _ => (x / d, x % d),
+    };
     if 2 * r.abs() >= d.abs() {
         if (x < 0) != (d < 0) {
             q -= 1;
@@ -201,17 +192,7 @@ fn tenths_text(q: i128) -> String {
         out.push('-');
     }
     let q = q.unsigned_abs();
-    let (mut digits, mut whole) = ([0u8; 40], q / 10);
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (whole % 10) as u8;
-        whole /= 10;
-        if whole == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&b| char::from(b)));
+    crate::decimal::push_digits(&mut out, q / 10);
     out.push('.');
     out.push(char::from(b'0' + (q % 10) as u8));
     out

@@ -177,6 +177,26 @@ impl Decimal {
     }
 }
 
+/// Appends `v` in decimal digits, without the formatting machinery (pages print
+/// thousands of numbers that are not cells: years, counts, percentages).
+pub fn push_digits(out: &mut String, v: u128) {
+    let Ok(mut v) = u64::try_from(v) else {
+        out.push_str(&v.to_string());
+        return;
+    };
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&b| char::from(b)));
+}
+
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.format(&mut [0; 24]))

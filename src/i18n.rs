@@ -311,21 +311,10 @@ impl Word {
 
 /// Appends `n` in decimal digits.
 fn push_int(out: &mut String, n: i64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
     if n < 0 {
         out.push('-');
     }
-    out.extend(buf[at..].iter().map(|&d| char::from(d)));
+    crate::decimal::push_digits(out, n.unsigned_abs().into());
 }
 
 #[cfg(test)]
