@@ -120,10 +120,42 @@ fn leaf_paths(nodes: &[Axis]) -> Vec<Vec<String>> {
     out
 }
 
+/// What the data files take from each format of the registry, made once: a report's
+/// files add its numbers.
+pub struct Formats(std::collections::HashMap<String, Format>);
+
+struct Format {
+    csv: CsvLayout,
+    json: JsonLayout,
+    amounts: Amounts,
+}
+
+impl Formats {
+    pub fn new(registry: &Registry) -> Formats {
+        Formats(
+            registry
+                .all()
+                .map(|s| {
+                    let format = Format {
+                        csv: CsvLayout::new(s),
+                        json: JsonLayout::new(s),
+                        amounts: Amounts::new(s),
+                    };
+                    (s.id.clone(), format)
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, format: &str) -> Option<&Format> {
+        self.0.get(format)
+    }
+}
+
 /// What a report's `data.csv` takes from its format: each cell's row up to its value
 /// (table, row and column ids and labels, unit), quoted, in the format's order. Made once
 /// per format; a report adds its numbers.
-pub struct CsvLayout {
+struct CsvLayout {
     /// Per table: its key and its blocks.
     tables: Vec<(String, Vec<CsvBlock>)>,
     /// The bytes of every start of row together: a report's file is about this long.
@@ -134,7 +166,7 @@ pub struct CsvLayout {
 type CsvBlock = (usize, Vec<String>);
 
 impl CsvLayout {
-    pub fn new(schema: &Schema) -> CsvLayout {
+    fn new(schema: &Schema) -> CsvLayout {
         let mut len = 0;
         let tables = schema
             .tables
@@ -187,11 +219,11 @@ impl CsvLayout {
     }
 }
 
-/// A report's `data.csv`: one row per cell of every table, in the format's order
-/// (`layout` is its format's; a report without a format has the header line only).
-pub fn report_csv(r: &Report, layout: Option<&CsvLayout>) -> Vec<u8> {
+/// A report's `data.csv`: one row per cell of every table, in the format's order (a
+/// report without a known format has the header line only).
+pub fn report_csv(r: &Report, formats: &Formats) -> Vec<u8> {
     let mut csv = Csv::new(REPORT_CSV_COLUMNS);
-    let Some(layout) = layout else {
+    let Some(layout) = formats.get(&r.format).map(|f| &f.csv) else {
         return csv.into_bytes();
     };
     csv.out.reserve(layout.len);
@@ -289,7 +321,7 @@ pub fn figures_csv(year: i32, computed: &[&Computed]) -> Vec<u8> {
 
 /// What a report's tables in JSON take from its format: each table's, row's and column's
 /// key as a JSON string, and whether a column holds amounts. Made once per format.
-pub struct JsonLayout {
+struct JsonLayout {
     tables: Vec<JsonTable>,
 }
 
@@ -305,7 +337,7 @@ struct JsonTable {
 type JsonBlock = (Vec<String>, Vec<(String, bool)>);
 
 impl JsonLayout {
-    pub fn new(schema: &Schema) -> JsonLayout {
+    fn new(schema: &Schema) -> JsonLayout {
         let json = |key: &str| serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""));
         JsonLayout {
             tables: schema
@@ -413,7 +445,7 @@ fn push_tables_json(out: &mut Vec<u8>, r: &Report, layout: Option<&JsonLayout>) 
 }
 
 /// `data.json` next to a report's page: its metadata and every cell.
-pub fn report_json(r: &Report, layout: Option<&JsonLayout>) -> Result<Vec<u8>, Error> {
+pub fn report_json(r: &Report, formats: &Formats) -> Result<Vec<u8>, Error> {
     #[derive(Serialize)]
     struct Doc<'r> {
         title: &'r str,
@@ -438,7 +470,7 @@ pub fn report_json(r: &Report, layout: Option<&JsonLayout>) -> Result<Vec<u8>, E
         tables: TABLES_MARK,
     };
     let doc = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
-    let mut out = splice_tables(doc, r, layout);
+    let mut out = splice_tables(doc, r, formats.get(&r.format).map(|f| &f.json));
     out.push(b'\n');
     Ok(out)
 }
@@ -593,23 +625,13 @@ pub fn write_portal_json(
         figures: Value,
         rates: Value,
     }
-    let layouts: Vec<(&str, JsonLayout)> = registry
-        .all()
-        .map(|s| (s.id.as_str(), JsonLayout::new(s)))
-        .collect();
-    let amounts: Vec<(&str, Amounts)> = registry
-        .all()
-        .map(|s| (s.id.as_str(), Amounts::new(s)))
-        .collect();
+    let per_format = Formats::new(registry);
     let part = |c: &&Computed| -> Vec<u8> {
         let r = c.report;
         let page = report_url(r);
         let dir = page.trim_end_matches("index.html");
-        let amounts = c
-            .schema
-            .and_then(|s| amounts.iter().find(|(id, _)| *id == s.id))
-            .map(|(_, a)| a);
-        let (figures, rates) = figures_json(c, amounts);
+        let format = per_format.get(&r.format);
+        let (figures, rates) = figures_json(c, format.map(|f| &f.amounts));
         let value = Part {
             year: r.year,
             agency_id: &r.agency_id,
@@ -626,14 +648,10 @@ pub fn write_portal_json(
             figures,
             rates,
         };
-        let layout = c
-            .schema
-            .and_then(|s| layouts.iter().find(|(id, _)| *id == s.id))
-            .map(|(_, l)| l);
         let text = splice_tables(
             serde_json::to_vec_pretty(&value).unwrap_or_default(),
             r,
-            layout,
+            format.map(|f| &f.json),
         );
         let mut out = Vec::with_capacity(text.len() + text.len() / 4);
         for (i, line) in text.split(|&b| b == b'\n').enumerate() {
@@ -689,19 +707,12 @@ pub fn files(
     config: &Config,
 ) -> Result<Vec<Page>, Error> {
     let mut pages = Vec::new();
-    let layouts: Vec<(&str, CsvLayout)> = registry
-        .all()
-        .map(|s| (s.id.as_str(), CsvLayout::new(s)))
-        .collect();
+    let formats = Formats::new(registry);
     for c in cmp.computed() {
         let r = c.report;
-        let layout = c
-            .schema
-            .and_then(|s| layouts.iter().find(|(id, _)| *id == s.id))
-            .map(|(_, l)| l);
         pages.push(Page {
             path: format!("reports/{}/{}/data.csv", r.year, r.agency_id),
-            content: report_csv(r, layout),
+            content: report_csv(r, &formats),
         });
     }
     for year in cmp.years() {

@@ -375,9 +375,8 @@ pub struct SiteRender<'a> {
     layouts: std::sync::Mutex<HashMap<(String, usize), std::sync::Arc<TableView>>>,
     /// Each report's data hashed, by library index (see `report_data_key`).
     data_keys: Vec<OnceLock<u64>>,
-    /// What the reports' `data.csv` and `data.json` take from their format, by format.
-    csv_layouts: HashMap<String, crate::opendata::CsvLayout>,
-    json_layouts: HashMap<String, crate::opendata::JsonLayout>,
+    /// What the reports' `data.csv` and `data.json` take from their format.
+    formats: crate::opendata::Formats,
     /// The same for comparisons of two years: each block's header rows and row stubs.
     #[allow(clippy::type_complexity)]
     pair_html: std::sync::Mutex<
@@ -441,14 +440,7 @@ impl<'a> SiteRender<'a> {
             gathered_docs: std::sync::Mutex::new(None),
             layouts: Default::default(),
             data_keys: (0..lib.reports.len()).map(|_| OnceLock::new()).collect(),
-            csv_layouts: registry
-                .all()
-                .map(|s| (s.id.clone(), crate::opendata::CsvLayout::new(s)))
-                .collect(),
-            json_layouts: registry
-                .all()
-                .map(|s| (s.id.clone(), crate::opendata::JsonLayout::new(s)))
-                .collect(),
+            formats: crate::opendata::Formats::new(registry),
             pair_html: Default::default(),
         }
     }
@@ -553,22 +545,14 @@ impl<'a> SiteRender<'a> {
                 let r = &self.lib.reports[*i];
                 return Ok(Prepared::Lazy {
                     key: self.report_data_key(*i, "json"),
-                    make: Box::new(move || {
-                        let layout = self.json_layouts.get(&r.format);
-                        crate::opendata::report_json(r, layout)
-                    }),
+                    make: Box::new(move || crate::opendata::report_json(r, &self.formats)),
                 });
             }
             PageKind::ReportCsv(i) => {
                 let r = &self.lib.reports[*i];
                 return Ok(Prepared::Lazy {
                     key: self.report_data_key(*i, "csv"),
-                    make: Box::new(move || {
-                        Ok(crate::opendata::report_csv(
-                            r,
-                            self.csv_layouts.get(&r.format),
-                        ))
-                    }),
+                    make: Box::new(move || Ok(crate::opendata::report_csv(r, &self.formats))),
                 });
             }
             PageKind::Year(year) => {
