@@ -36,6 +36,12 @@ pub struct Config {
     /// Minify the HTML pages.
     #[serde(default = "default_true")]
     pub minify: bool,
+    /// Repeat the table, row and column labels and the unit on every line of each
+    /// report's `data.csv`. Off by default: the lines hold the keys, and each format's
+    /// labels are published once, in `schemas/<format>.cells.csv` (the labels were three
+    /// quarters of every report's CSV, a third of a large site's bytes).
+    #[serde(default)]
+    pub csv_labels: bool,
 }
 
 fn default_language() -> String {
@@ -85,8 +91,8 @@ impl Config {
                     format!("invalid portal settings: {detail}"),
                 )
                 .with_help(
-                    "可用的设置：title、description、language、base_url、theme、theme_settings、allow_html、minify",
-                    "known settings: title, description, language, base_url, theme, theme_settings, allow_html, minify",
+                    "可用的设置：title、description、language、base_url、theme、theme_settings、allow_html、minify、csv_labels",
+                    "known settings: title, description, language, base_url, theme, theme_settings, allow_html, minify, csv_labels",
                 )
                 .with_source(&text),
             ])

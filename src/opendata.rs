@@ -20,8 +20,8 @@ use crate::model::{AgencyKind, Library, Report};
 use crate::render::{Page, report_url};
 use crate::schema::{Axis, CellType, Registry, Schema};
 
-/// Columns of a report's `data.csv`.
-pub const REPORT_CSV_COLUMNS: &[&str] = &[
+/// Columns of a report's `data.csv` with `csv_labels: true` in portal.yaml.
+pub const REPORT_CSV_COLUMNS_LABELLED: &[&str] = &[
     "table",
     "table_label",
     "row",
@@ -32,6 +32,27 @@ pub const REPORT_CSV_COLUMNS: &[&str] = &[
     "value",
     "computed",
 ];
+
+/// Columns of a report's `data.csv` (by default): keys and values. The keys' labels are
+/// in the format's codebook, [`CELLS_CSV_COLUMNS`].
+pub const REPORT_CSV_COLUMNS: &[&str] = &["table", "row", "column", "value", "computed"];
+
+/// Columns of a format's codebook, `schemas/<format>.cells.csv`: one line per cell of
+/// its tables, with the labels a report's `data.csv` leaves out.
+pub const CELLS_CSV_COLUMNS: &[&str] = &[
+    "table",
+    "table_label",
+    "row",
+    "row_label",
+    "column",
+    "column_label",
+    "unit",
+];
+
+/// Where a format's codebook is published, from the site's top.
+pub fn cells_csv_path(format: &str) -> String {
+    format!("schemas/{format}.cells.csv")
+}
 
 /// Columns of a year's `figures.csv`.
 pub const FIGURES_CSV_COLUMNS: &[&str] = &[
@@ -131,13 +152,14 @@ struct Format {
 }
 
 impl Formats {
-    pub fn new(registry: &Registry) -> Formats {
+    /// `labels`: whether each line of a report's CSV repeats its labels (`csv_labels`).
+    pub fn new(registry: &Registry, labels: bool) -> Formats {
         Formats(
             registry
                 .all()
                 .map(|s| {
                     let format = Format {
-                        csv: CsvLayout::new(s),
+                        csv: CsvLayout::new(s, labels),
                         json: JsonLayout::new(s),
                         amounts: Amounts::new(s),
                     };
@@ -152,80 +174,149 @@ impl Formats {
     }
 }
 
-/// What a report's `data.csv` takes from its format: each cell's row up to its value
-/// (table, row and column ids and labels, unit), quoted, in the format's order. Made once
-/// per format; a report adds its numbers.
+/// What a report's `data.csv` takes from its format: each cell's line up to its value
+/// (table, row and column keys, and with labels their labels and the unit), quoted, in
+/// the format's order. Made once per format; a report adds its numbers.
 struct CsvLayout {
+    /// The header line's columns.
+    columns: &'static [&'static str],
     /// Per table: its key and its blocks.
     tables: Vec<(String, Vec<CsvBlock>)>,
-    /// The bytes of every start of row together: a report's file is about this long.
+    /// The bytes of every start of line together: a report's file is about this long.
     len: usize,
 }
 
-/// A block's column count and each cell's start of row, row by row.
+/// A block's column count and each cell's start of line, row by row.
 type CsvBlock = (usize, Vec<String>);
 
-impl CsvLayout {
-    fn new(schema: &Schema) -> CsvLayout {
-        let mut len = 0;
-        let tables = schema
-            .tables
-            .iter()
-            .map(|table| {
-                let table_part = format!(
-                    "{},{},",
-                    quote(&table.key),
-                    quote(&format!("{}、{}", table.section, table.caption))
-                );
-                let blocks = table
-                    .blocks
-                    .iter()
-                    .map(|block| {
-                        let col_parts: Vec<String> = block
-                            .leaf_columns_ref()
-                            .iter()
-                            .zip(leaf_paths(&block.columns))
-                            .map(|(col, path)| {
-                                let unit = col.unit.as_ref().or(table.unit.as_ref());
-                                format!(
-                                    "{},{},{},",
-                                    quote(&col.key),
-                                    quote(&path.join(" · ")),
-                                    quote(unit.map_or("", String::as_str))
-                                )
-                            })
-                            .collect();
-                        let mut starts = Vec::new();
-                        for row in block.leaf_rows_ref() {
-                            let mut row_label = row.path.clone();
-                            if let Some(c) = &block.caption {
-                                row_label.insert(0, c.clone());
-                            }
-                            let row_part =
-                                format!("{},{},", quote(&row.key), quote(&row_label.join(" · ")));
-                            for col_part in &col_parts {
-                                let start = format!("{table_part}{row_part}{col_part}");
-                                len += start.len() + 16;
-                                starts.push(start);
-                            }
-                        }
-                        (col_parts.len(), starts)
-                    })
-                    .collect();
-                (table.key.clone(), blocks)
-            })
-            .collect();
-        CsvLayout { tables, len }
+/// One cell of a format's tables, with its labels, in the format's order.
+struct CellLabels<'s> {
+    table: &'s str,
+    table_label: &'s str,
+    row: &'s str,
+    row_label: &'s str,
+    column: &'s str,
+    column_label: &'s str,
+    unit: &'s str,
+}
+
+/// Hands every cell of a format's tables to `each`, with its table's and block's places
+/// and its labels, table by table, block by block, row by row.
+fn walk_cells(schema: &Schema, mut each: impl FnMut(usize, usize, CellLabels<'_>)) {
+    for (ti, table) in schema.tables.iter().enumerate() {
+        let table_label = format!("{}、{}", table.section, table.caption);
+        for (bi, block) in table.blocks.iter().enumerate() {
+            let columns: Vec<(&str, String, &str)> = block
+                .leaf_columns_ref()
+                .iter()
+                .zip(leaf_paths(&block.columns))
+                .map(|(col, path)| {
+                    let unit = col.unit.as_ref().or(table.unit.as_ref());
+                    (
+                        col.key.as_str(),
+                        path.join(" · "),
+                        unit.map_or("", String::as_str),
+                    )
+                })
+                .collect();
+            for row in block.leaf_rows_ref() {
+                let mut row_label = row.path.clone();
+                if let Some(c) = &block.caption {
+                    row_label.insert(0, c.clone());
+                }
+                let row_label = row_label.join(" · ");
+                for (column, column_label, unit) in &columns {
+                    each(
+                        ti,
+                        bi,
+                        CellLabels {
+                            table: &table.key,
+                            table_label: &table_label,
+                            row: &row.key,
+                            row_label: &row_label,
+                            column,
+                            column_label,
+                            unit,
+                        },
+                    );
+                }
+            }
+        }
     }
 }
 
-/// A report's `data.csv`: one row per cell of every table, in the format's order (a
+impl CsvLayout {
+    fn new(schema: &Schema, labels: bool) -> CsvLayout {
+        let mut tables: Vec<(String, Vec<CsvBlock>)> = schema
+            .tables
+            .iter()
+            .map(|t| {
+                let blocks = t
+                    .blocks
+                    .iter()
+                    .map(|b| (b.leaf_columns_ref().len(), Vec::new()))
+                    .collect();
+                (t.key.clone(), blocks)
+            })
+            .collect();
+        let mut len = 0;
+        walk_cells(schema, |ti, bi, c| {
+            let start = if labels {
+                format!(
+                    "{},{},{},{},{},{},{},",
+                    quote(c.table),
+                    quote(c.table_label),
+                    quote(c.row),
+                    quote(c.row_label),
+                    quote(c.column),
+                    quote(c.column_label),
+                    quote(c.unit)
+                )
+            } else {
+                format!("{},{},{},", quote(c.table), quote(c.row), quote(c.column))
+            };
+            len += start.len() + 16;
+            tables[ti].1[bi].1.push(start);
+        });
+        let columns = if labels {
+            REPORT_CSV_COLUMNS_LABELLED
+        } else {
+            REPORT_CSV_COLUMNS
+        };
+        CsvLayout {
+            columns,
+            tables,
+            len,
+        }
+    }
+}
+
+/// A format's codebook (`schemas/<format>.cells.csv`): every cell of its tables with the
+/// labels of its table, row and column and its unit, in the order of a report's
+/// `data.csv`, whose lines it explains by their keys.
+pub fn cells_csv(schema: &Schema) -> Vec<u8> {
+    let mut csv = Csv::new(CELLS_CSV_COLUMNS);
+    walk_cells(schema, |_, _, c| {
+        csv.row([
+            c.table,
+            c.table_label,
+            c.row,
+            c.row_label,
+            c.column,
+            c.column_label,
+            c.unit,
+        ]);
+    });
+    csv.into_bytes()
+}
+
+/// A report's `data.csv`: one line per cell of every table, in the format's order (a
 /// report without a known format has the header line only).
 pub fn report_csv(r: &Report, formats: &Formats) -> Vec<u8> {
-    let mut csv = Csv::new(REPORT_CSV_COLUMNS);
     let Some(layout) = formats.get(&r.format).map(|f| &f.csv) else {
-        return csv.into_bytes();
+        return Csv::new(REPORT_CSV_COLUMNS).into_bytes();
     };
+    let mut csv = Csv::new(layout.columns);
     csv.out.reserve(layout.len);
     for (key, blocks) in &layout.tables {
         let Some(data) = r.table(key) else {
@@ -567,6 +658,8 @@ pub fn write_portal_json(
                 "figures": s.figures,
                 "rates": s.rates,
                 "comparable": s.comparable,
+                "schema": format!("schemas/{}.json", s.id),
+                "cells_csv": cells_csv_path(&s.id),
             })
         })
         .collect();
@@ -625,7 +718,7 @@ pub fn write_portal_json(
         figures: Value,
         rates: Value,
     }
-    let per_format = Formats::new(registry);
+    let per_format = Formats::new(registry, config.csv_labels);
     let part = |c: &&Computed| -> Vec<u8> {
         let r = c.report;
         let page = report_url(r);
@@ -707,7 +800,7 @@ pub fn files(
     config: &Config,
 ) -> Result<Vec<Page>, Error> {
     let mut pages = Vec::new();
-    let formats = Formats::new(registry);
+    let formats = Formats::new(registry, config.csv_labels);
     for c in cmp.computed() {
         let r = c.report;
         pages.push(Page {

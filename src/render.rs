@@ -157,6 +157,9 @@ struct ReportView<'a> {
     sections: Vec<Section>,
     tables: BTreeMap<String, TableView>,
     data_url: String,
+    /// The format's codebook for the keys in `data.csv`, when its lines do not carry
+    /// their labels (`csv_labels: false`).
+    cells_url: Option<String>,
     checks: Option<ChecksView<'a>>,
     revisions: &'a [crate::model::Revision],
 }
@@ -201,6 +204,8 @@ pub enum PageKind {
     PortalJson,
     /// A format's JSON Schema, by its place in the registry.
     Schema(usize),
+    /// A format's codebook: the labels of the keys in reports' `data.csv`.
+    Cells(usize),
     /// A theme's static file, by its place in the theme's list.
     Asset(usize),
 }
@@ -245,6 +250,7 @@ impl PageKind {
             PageKind::FiguresCsv(_) => "figures csv",
             PageKind::PortalJson => "portal json",
             PageKind::Schema(_) => "schema",
+            PageKind::Cells(_) => "cells csv",
             PageKind::Asset(_) => "asset",
         }
     }
@@ -440,7 +446,7 @@ impl<'a> SiteRender<'a> {
             gathered_docs: std::sync::Mutex::new(None),
             layouts: Default::default(),
             data_keys: (0..lib.reports.len()).map(|_| OnceLock::new()).collect(),
-            formats: crate::opendata::Formats::new(registry),
+            formats: crate::opendata::Formats::new(registry, config.csv_labels),
             pair_html: Default::default(),
         }
     }
@@ -503,6 +509,10 @@ impl<'a> SiteRender<'a> {
         push("data/portal.json".into(), PageKind::PortalJson);
         for (i, schema) in self.registry.all().enumerate() {
             push(format!("schemas/{}.json", schema.id), PageKind::Schema(i));
+            push(
+                crate::opendata::cells_csv_path(&schema.id),
+                PageKind::Cells(i),
+            );
         }
         for (i, a) in self.theme.assets.iter().enumerate() {
             push(a.path.clone(), PageKind::Asset(i));
@@ -695,6 +705,10 @@ impl<'a> SiteRender<'a> {
             }
             PageKind::Schema(i) => match self.registry.all().nth(*i) {
                 Some(schema) => crate::schema_json::to_text(schema).into_bytes(),
+                None => return Ok(Prepared::Missing),
+            },
+            PageKind::Cells(i) => match self.registry.all().nth(*i) {
+                Some(schema) => crate::opendata::cells_csv(schema),
                 None => return Ok(Prepared::Missing),
             },
             PageKind::Asset(i) => match self.theme.assets.get(*i) {
@@ -1171,6 +1185,8 @@ impl<'a> SiteRender<'a> {
             sections,
             tables,
             data_url: "data.json".into(),
+            cells_url: (!self.config.csv_labels && !schema.tables.is_empty())
+                .then(|| format!("../../../{}", crate::opendata::cells_csv_path(&r.format))),
             revisions: &r.revisions,
             checks: self.by_file.get(r.file.as_str()).map(|c| ChecksView {
                 passed: c.passed_rules(schema),

@@ -333,6 +333,10 @@ theme: {theme}
 
 # Minify the HTML pages (default true).
 # minify: true
+
+# Repeat the table, row and column labels on every line of each report's data.csv
+# (default false: the lines hold keys, and schemas/<format>.cells.csv gives their labels).
+# csv_labels: false
 "##,
         builtin = crate::theme::builtin_names().join(", ")
     )

@@ -147,7 +147,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
     let site_key = {
         use std::hash::{Hash, Hasher};
         let mut h = crate::fingerprint::hasher();
-        (theme.fingerprint, config.minify, env!("CARGO_PKG_VERSION")).hash(&mut h);
+        (
+            theme.fingerprint,
+            config.minify,
+            config.csv_labels,
+            env!("CARGO_PKG_VERSION"),
+        )
+            .hash(&mut h);
         h.finish()
     };
     let sink = |p: &render::Planned, prepared: render::Prepared| {

@@ -1266,6 +1266,49 @@ fn parse_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     rows
 }
 
+/// With `csv_labels: true` every line of a report's CSV carries its labels and unit, as
+/// the format's codebook gives them, and the page links no codebook.
+#[test]
+fn csv_labels_puts_the_labels_on_every_line() {
+    let site = built_with(|p| {
+        p.modify("portal.yaml", |t| format!("{t}csv_labels: true\n"));
+    });
+    let dir = "reports/2022/fenyang-gov-office";
+    let csv = parse_csv(&fs::read(site.out.join(format!("{dir}/data.csv"))).expect("csv"));
+    assert_eq!(
+        csv[0],
+        [
+            "table",
+            "table_label",
+            "row",
+            "row_label",
+            "column",
+            "column_label",
+            "unit",
+            "value",
+            "computed"
+        ]
+    );
+    let cells = parse_csv(&fs::read(site.out.join("schemas/cn-2021.cells.csv")).expect("csv"));
+    assert_eq!(csv.len(), cells.len());
+    for (line, labels) in csv.iter().zip(&cells).skip(1) {
+        assert_eq!(
+            line[..7],
+            labels[..],
+            "{dir}/data.csv: the codebook's labels"
+        );
+    }
+    assert!(
+        csv.iter()
+            .any(|l| l[2] == "admin_fees" && l[7] == "2595.45" && l[6] == "万元")
+    );
+    assert!(
+        !site
+            .page(&format!("{dir}/index.html"))
+            .contains("cells.csv")
+    );
+}
+
 #[test]
 fn open_data_matches_the_source_cell_for_cell() {
     let site = built();
@@ -1282,8 +1325,12 @@ fn open_data_matches_the_source_cell_for_cell() {
             "{dir}: the page links its CSV"
         );
         let csv = parse_csv(&fs::read(site.out.join(format!("{dir}/data.csv"))).expect("data.csv"));
+        assert_eq!(csv[0], ["table", "row", "column", "value", "computed"]);
+        // The codebook the page links gives every line's labels and unit, line for line.
+        let cells_path = format!("schemas/{}.cells.csv", s.format);
+        let cells = parse_csv(&fs::read(site.out.join(&cells_path)).expect("cells.csv"));
         assert_eq!(
-            csv[0],
+            cells[0],
             [
                 "table",
                 "table_label",
@@ -1291,11 +1338,24 @@ fn open_data_matches_the_source_cell_for_cell() {
                 "row_label",
                 "column",
                 "column_label",
-                "unit",
-                "value",
-                "computed"
+                "unit"
             ]
         );
+        if csv.len() > 1 {
+            assert!(
+                report_page.contains(&format!("../../../{cells_path}")),
+                "{dir}: the page links its format's codebook"
+            );
+            assert_eq!(cells.len(), csv.len(), "{dir}: a codebook line per cell");
+        }
+        for (line, labels) in csv.iter().zip(&cells).skip(1) {
+            assert_eq!(
+                [&line[0], &line[1], &line[2]],
+                [&labels[0], &labels[2], &labels[4]],
+                "{dir}/data.csv and {cells_path} in the same order"
+            );
+            assert!(!labels[1].is_empty() && !labels[3].is_empty() && !labels[5].is_empty());
+        }
         let json: Value =
             serde_json::from_str(&site.page(&format!("{dir}/data.json"))).expect("data.json");
         let entry = reports
@@ -1310,15 +1370,15 @@ fn open_data_matches_the_source_cell_for_cell() {
                         let want = s.cell(fmt, &t, row, col).expect("cell");
                         let line = csv
                             .iter()
-                            .find(|l| l[0] == t && l[2] == *row && l[4] == *col)
+                            .find(|l| l[0] == t && l[1] == *row && l[2] == *col)
                             .unwrap_or_else(|| panic!("{dir}/data.csv has no {t}.{row}.{col}"));
-                        assert_eq!(units_of(&line[7]), want, "{dir}/data.csv {t}.{row}.{col}");
+                        assert_eq!(units_of(&line[3]), want, "{dir}/data.csv {t}.{row}.{col}");
                         // Written cells appear exactly as the author wrote them.
                         let written = &s.front[&t][row];
                         if let Value::Object(m) = written
                             && let Some(v) = m.get(col)
                         {
-                            assert_eq!(line[7], number_text(v), "{dir} {t}.{row}.{col} as written");
+                            assert_eq!(line[3], number_text(v), "{dir} {t}.{row}.{col} as written");
                         }
                         for (name, doc) in [
                             ("data.json", &json["tables"]),
@@ -1366,8 +1426,10 @@ fn open_data_matches_the_source_cell_for_cell() {
     );
     assert!(
         real.iter()
-            .any(|l| l[2] == "admin_fees" && l[7] == "2595.45" && l[6] == "万元")
+            .any(|l| l[1] == "admin_fees" && l[3] == "2595.45")
     );
+    let cells = parse_csv(&fs::read(site.out.join("schemas/cn-2021.cells.csv")).expect("csv"));
+    assert!(cells.iter().any(|l| l[2] == "admin_fees" && l[6] == "万元"));
     // Each year's figures.csv: every agency's figures and rates.
     for year in site.years() {
         let csv = parse_csv(
