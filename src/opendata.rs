@@ -460,9 +460,9 @@ impl JsonLayout {
 /// `tables` field is this marker until [`splice_tables`] puts them there. (A JSON string
 /// cannot hold an unescaped quote, so `"tables": "@tables@"` is only ever this.)
 const TABLES_MARK: &str = "@tables@";
-const TABLES_FIELD: &[u8] = b"\"tables\": \"@tables@\"";
+const TABLES_FIELD: &[u8] = b"\"tables\":\"@tables@\"";
 
-/// Replaces the marker in `doc` (pretty JSON with the tables at depth 1) by the tables.
+/// Replaces the marker in `doc` (compact JSON) by the tables.
 fn splice_tables(doc: Vec<u8>, r: &Report, layout: Option<&JsonLayout>) -> Vec<u8> {
     let Some(at) = (0..doc.len())
         .filter(|&i| doc[i] == b'"')
@@ -479,26 +479,17 @@ fn splice_tables(doc: Vec<u8>, r: &Report, layout: Option<&JsonLayout>) -> Vec<u
 }
 
 /// A report's tables, `{table: {row: {column: value}}}` (counts as numbers, amounts as
-/// exact text), byte for byte as `serde_json`'s pretty printer writes them as the value
-/// of a top-level field. Written straight from the report with its format's keys made
-/// once: through serde this was a tenth of the open data's time.
+/// exact text), byte for byte as `serde_json` writes them. Written straight from the
+/// report with its format's keys made once: through serde this was a tenth of the open
+/// data's time.
 fn push_tables_json(out: &mut Vec<u8>, r: &Report, layout: Option<&JsonLayout>) {
-    const IN: [&[u8]; 4] = [b"\n  ", b"\n    ", b"\n      ", b"\n        "];
-    // Opens an entry of an object at `depth`: a comma before all but the first.
-    let entry = |out: &mut Vec<u8>, first: &mut bool, depth: usize, key: &str| {
+    // Opens an entry of an object: a comma before all but the first.
+    let entry = |out: &mut Vec<u8>, first: &mut bool, key: &str| {
         if !std::mem::take(first) {
             out.push(b',');
         }
-        out.extend_from_slice(IN[depth]);
         out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b": ");
-    };
-    // Closes an object at `depth` that had entries (`{}` when it had none).
-    let close = |out: &mut Vec<u8>, empty: bool, depth: usize| {
-        if !empty {
-            out.extend_from_slice(IN[depth - 1]);
-        }
-        out.push(b'}');
+        out.push(b':');
     };
     out.push(b'{');
     let mut first_table = true;
@@ -506,16 +497,16 @@ fn push_tables_json(out: &mut Vec<u8>, r: &Report, layout: Option<&JsonLayout>) 
         let Some(data) = r.table(&t.key) else {
             continue;
         };
-        entry(out, &mut first_table, 1, &t.json_key);
+        entry(out, &mut first_table, &t.json_key);
         out.push(b'{');
         let mut first_row = true;
         for ((rows, cols), cells) in t.blocks.iter().zip(&data.blocks) {
             for (row, values) in rows.iter().zip(cells.rows()) {
-                entry(out, &mut first_row, 2, row);
+                entry(out, &mut first_row, row);
                 out.push(b'{');
                 let mut first_col = true;
                 for ((col, decimal), cell) in cols.iter().zip(values) {
-                    entry(out, &mut first_col, 3, col);
+                    entry(out, &mut first_col, col);
                     let mut buf = [0; 24];
                     let text = cell.value.format(&mut buf);
                     // Digits, a sign and a point: nothing to escape.
@@ -527,12 +518,12 @@ fn push_tables_json(out: &mut Vec<u8>, r: &Report, layout: Option<&JsonLayout>) 
                         out.extend_from_slice(text.as_bytes());
                     }
                 }
-                close(out, first_col, 3);
+                out.push(b'}');
             }
         }
-        close(out, first_row, 2);
+        out.push(b'}');
     }
-    close(out, first_table, 1);
+    out.push(b'}');
 }
 
 /// `data.json` next to a report's page: its metadata and every cell.
@@ -560,7 +551,7 @@ pub fn report_json(r: &Report, formats: &Formats) -> Result<Vec<u8>, Error> {
         sample: r.sample,
         tables: TABLES_MARK,
     };
-    let doc = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+    let doc = serde_json::to_vec(&doc).map_err(|e| Error::Usage(e.to_string()))?;
     let mut out = splice_tables(doc, r, formats.get(&r.format).map(|f| &f.json));
     out.push(b'\n');
     Ok(out)
@@ -697,10 +688,11 @@ pub fn write_portal_json(
             .collect(),
     };
     // Every report's part in parallel: at 10,000 reports this one file is the build's
-    // longest single job. Each part is written as soon as it is made, indented as it
-    // would be in place (two levels, 4 spaces), and joined into the document: the same
-    // bytes as writing it whole. Made a chunk at a time, so that only the text is held,
-    // not every report's JSON tree as well (that was 470 MiB at 10,000 reports).
+    // longest single job. Each part is written compact, on a line of its own (the file
+    // reads a report a line; pretty printing made it 90 MB instead of 48 at 10,000
+    // reports), and joined into the document. Made a chunk at a time, so that only the
+    // text is held, not every report's JSON tree as well (that was 470 MiB at 10,000
+    // reports).
     #[derive(Serialize)]
     struct Part<'r> {
         year: i32,
@@ -741,20 +733,11 @@ pub fn write_portal_json(
             figures,
             rates,
         };
-        let text = splice_tables(
-            serde_json::to_vec_pretty(&value).unwrap_or_default(),
+        splice_tables(
+            serde_json::to_vec(&value).unwrap_or_default(),
             r,
             format.map(|f| &f.json),
-        );
-        let mut out = Vec::with_capacity(text.len() + text.len() / 4);
-        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                out.push(b'\n');
-            }
-            out.extend_from_slice(b"    ");
-            out.extend_from_slice(line);
-        }
-        out
+        )
     };
     let computed: Vec<&Computed> = cmp.computed().collect();
     let doc = json!({
@@ -763,8 +746,22 @@ pub fn write_portal_json(
         "agencies": agencies,
         "reports": [],
     });
-    let head = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
-    let tail: &[u8] = b"\"reports\": []\n}";
+    // The head compact, each of its parts on a line: portal, formats, agencies.
+    let head = {
+        let Value::Object(fields) = &doc else {
+            return Err(Error::Usage("portal.json: unexpected layout".into()));
+        };
+        let mut head = b"{".to_vec();
+        for (i, (key, value)) in fields.iter().enumerate() {
+            head.extend_from_slice(if i > 0 { b",\n" } else { b"\n" });
+            serde_json::to_writer(&mut head, key).map_err(|e| Error::Usage(e.to_string()))?;
+            head.push(b':');
+            serde_json::to_writer(&mut head, value).map_err(|e| Error::Usage(e.to_string()))?;
+        }
+        head.extend_from_slice(b"\n}");
+        head
+    };
+    let tail: &[u8] = b"\"reports\":[]\n}";
     let Some(at) = head
         .len()
         .checked_sub(tail.len())
@@ -774,9 +771,9 @@ pub fn write_portal_json(
     };
     out.write_all(&head[..at]).map_err(io)?;
     if computed.is_empty() {
-        out.write_all(b"\"reports\": []").map_err(io)?;
+        out.write_all(b"\"reports\":[]").map_err(io)?;
     } else {
-        out.write_all(b"\"reports\": [\n").map_err(io)?;
+        out.write_all(b"\"reports\":[\n").map_err(io)?;
         for (n, chunk) in computed.chunks(256).enumerate() {
             let written: Vec<Vec<u8>> = chunk.par_iter().map(part).collect();
             for (i, r) in written.iter().enumerate() {
@@ -786,7 +783,7 @@ pub fn write_portal_json(
                 out.write_all(r).map_err(io)?;
             }
         }
-        out.write_all(b"\n  ]").map_err(io)?;
+        out.write_all(b"\n]").map_err(io)?;
     }
     out.write_all(b"\n}\n").map_err(io)?;
     Ok(())
@@ -834,7 +831,7 @@ pub fn files(
 mod tests {
     use super::*;
 
-    /// The tables are written by hand, for speed: as serde_json's pretty printer would,
+    /// The tables are written by hand, for speed: as serde_json would,
     /// for every format's example in this repository (counts, amounts, computed cells,
     /// blocks, and no tables at all).
     #[test]
@@ -869,8 +866,8 @@ mod tests {
                 }
                 tables.insert(t.key.clone(), Value::Object(rows));
             }
-            let expected = serde_json::to_vec_pretty(&json!({ "tables": tables })).expect("json");
-            let mut doc = b"{\n  \"tables\": \"@tables@\"\n}".to_vec();
+            let expected = serde_json::to_vec(&json!({ "tables": tables })).expect("json");
+            let mut doc = b"{\"tables\":\"@tables@\"}".to_vec();
             doc = splice_tables(doc, &r, layout.as_ref());
             assert_eq!(
                 String::from_utf8_lossy(&doc),

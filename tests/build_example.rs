@@ -79,7 +79,7 @@ fn every_page_type_exists() {
             &format!("reports/{}/{}/data.json", r.year, r.agency_id),
         );
         assert!(
-            json.contains(&format!("\"agency_id\": \"{}\"", r.agency_id)),
+            json.contains(&format!("\"agency_id\":\"{}\"", r.agency_id)),
             "data.json of {} names its agency:\n{json}",
             r.rel
         );
@@ -472,7 +472,7 @@ fn sample_reports_say_so_and_the_real_one_does_not() {
             &format!("reports/{}/{}/data.json", r.year, r.agency_id),
         );
         assert!(
-            json.contains(&format!("\"sample\": {}", r.sample)),
+            json.contains(&format!("\"sample\":{}", r.sample)),
             "data.json of {} says sample: {}",
             r.rel,
             r.sample
