@@ -820,6 +820,12 @@ pub fn files(
             content: figures_csv(year, &in_year),
         });
     }
+    for schema in registry.all() {
+        pages.push(Page {
+            path: cells_csv_path(&schema.id),
+            content: cells_csv(schema),
+        });
+    }
     pages.push(Page {
         path: "data/portal.json".into(),
         content: portal_json(lib, registry, cmp, config)?,
@@ -878,6 +884,19 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 5, "the example has reports of every format");
+    }
+
+    /// The labelled `data.csv` is the codebook's columns and then the value's.
+    #[test]
+    fn labelled_csv_columns_are_the_codebook_and_the_value() {
+        assert_eq!(
+            REPORT_CSV_COLUMNS_LABELLED[..CELLS_CSV_COLUMNS.len()],
+            *CELLS_CSV_COLUMNS
+        );
+        assert_eq!(
+            REPORT_CSV_COLUMNS_LABELLED[CELLS_CSV_COLUMNS.len()..],
+            REPORT_CSV_COLUMNS[3..]
+        );
     }
 
     #[test]

@@ -1573,7 +1573,10 @@ fn work(agencies: usize, years: usize) -> (usize, usize) {
     }
     let config: portalgen::config::Config = serde_saphyr::from_str("title: t").expect("config");
     let files = portalgen::opendata::files(&lib, &registry, &cmp, &config).expect("open data");
-    assert_eq!(files.len(), lib.reports.len() + years + 1);
+    assert_eq!(
+        files.len(),
+        lib.reports.len() + years + registry.all().count() + 1
+    );
     (lib.reports.len(), cmp.visits())
 }
 
