@@ -8,7 +8,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use regex::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::util::captures::Captures;
 use serde::Serialize;
 
 use crate::decimal::Decimal;
@@ -96,25 +97,156 @@ pub fn check_library(lib: &Library, registry: &Registry) -> Vec<ReportChecks> {
         .collect()
 }
 
-/// Every pattern of every rule, compiled. The patterns live with their rules (compiled
-/// on first use); this compiles them all up front, before the per-report work starts.
+/// Every pattern of every rule, compiled up front, before the per-report work starts,
+/// with spare search caches for the threads that check reports.
 pub struct Compiled {
-    _private: (),
+    patterns: Vec<Pattern>,
+    /// Caches not in use: a report's checks take a set and give it back, so a thread's
+    /// caches stay warm from report to report.
+    spare: std::sync::Mutex<Vec<Scratch>>,
 }
+
+/// A pattern of rule `rule` (its place among its format's rules) of format `format`.
+struct Pattern {
+    format: String,
+    rule: usize,
+    re: Regex,
+}
+
+/// A search cache and captures for each of [`Compiled`]'s patterns, made when first
+/// needed. A cache holds the states the pattern's lazy DFA has built: a fresh one per
+/// report built them again for each (the checks took longer than with `regex`'s pool).
+#[derive(Default)]
+pub struct Scratch(Vec<Option<(regex_automata::meta::Cache, Captures)>>);
 
 impl Compiled {
     pub fn new(registry: &Registry) -> Compiled {
+        let mut patterns = Vec::new();
         for schema in registry.all() {
-            for rule in &schema.rules {
-                rule.regexes();
-                rule.is_cross_year();
+            for (rule, r) in schema.rules.iter().enumerate() {
+                r.is_cross_year();
+                for re in r.regexes() {
+                    patterns.push(Pattern {
+                        format: schema.id.clone(),
+                        rule,
+                        re: re.clone(),
+                    });
+                }
             }
         }
-        Compiled { _private: () }
+        Compiled {
+            patterns,
+            spare: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
-    fn get<'a>(&self, _schema: &Schema, rule: &'a Rule) -> &'a [Regex] {
-        rule.regexes()
+    fn take_scratch(&self) -> Scratch {
+        self.spare
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_default()
+    }
+
+    fn give_back(&self, scratch: Scratch) {
+        if let Ok(mut s) = self.spare.lock() {
+            s.push(scratch);
+        }
+    }
+
+    /// The patterns of rule `index` of `schema`, each with its cache from `scratch`. A
+    /// rule these were not compiled from (another registry's) gets its own patterns
+    /// with fresh caches.
+    fn matchers<'s>(
+        &'s self,
+        schema: &Schema,
+        index: usize,
+        rule: &'s Rule,
+        scratch: &'s mut Scratch,
+    ) -> Vec<Matcher<'s>> {
+        if scratch.0.len() < self.patterns.len() {
+            scratch.0.resize_with(self.patterns.len(), || None);
+        }
+        let found: Vec<Matcher<'s>> = self
+            .patterns
+            .iter()
+            .zip(scratch.0.iter_mut())
+            .filter(|(p, _)| p.rule == index && p.format == schema.id)
+            .map(|(p, slot)| Matcher::new(&p.re, slot))
+            .collect();
+        if found.is_empty() && !rule.regexes().is_empty() {
+            return rule.regexes().iter().map(Matcher::owned).collect();
+        }
+        found
+    }
+}
+
+/// A rule's pattern with a search cache and captures of its own, used on each line of a
+/// report. `regex`'s iterators take a cache from the pattern's shared pool and make
+/// captures (sharing a counted reference with every thread) on each call: once per
+/// line, pattern and report, the two threads spent much of the checks' time handing
+/// those back and forth.
+struct Matcher<'s> {
+    re: &'s Regex,
+    state: MatcherState<'s>,
+}
+
+enum MatcherState<'s> {
+    Shared(&'s mut Option<(regex_automata::meta::Cache, Captures)>),
+    Owned(Box<(regex_automata::meta::Cache, Captures)>),
+}
+
+impl<'s> Matcher<'s> {
+    fn new(re: &'s Regex, slot: &'s mut Option<(regex_automata::meta::Cache, Captures)>) -> Self {
+        Matcher {
+            re,
+            state: MatcherState::Shared(slot),
+        }
+    }
+
+    fn owned(re: &'s Regex) -> Self {
+        Matcher {
+            re,
+            state: MatcherState::Owned(Box::new((re.create_cache(), re.create_captures()))),
+        }
+    }
+
+    /// The matches in `line`, leftmost first and not overlapping, as `find_iter` gives
+    /// them (an empty match moves on by one character, and none follows a match).
+    fn all<'m>(&'m mut self, line: &'m str) -> impl Iterator<Item = Captures> + 'm {
+        let re = self.re;
+        let (cache, caps) = match &mut self.state {
+            MatcherState::Shared(slot) => {
+                let (cache, caps) =
+                    slot.get_or_insert_with(|| (re.create_cache(), re.create_captures()));
+                (cache, caps)
+            }
+            MatcherState::Owned(state) => (&mut state.0, &mut state.1),
+        };
+        let mut at = 0;
+        let mut last_end = None;
+        std::iter::from_fn(move || {
+            loop {
+                if at > line.len() {
+                    return None;
+                }
+                let input = regex_automata::Input::new(line).range(at..);
+                re.search_captures_with(cache, &input, caps);
+                let m = caps.get_match()?;
+                at = if m.is_empty() {
+                    m.end() + line[m.end()..].chars().next().map_or(1, char::len_utf8)
+                } else {
+                    m.end()
+                };
+                // As `find_iter`: an empty match right after a match is not one.
+                if m.is_empty() && last_end == Some(m.start()) {
+                    continue;
+                }
+                last_end = Some(m.end());
+                break;
+            }
+            Some(caps.clone())
+        })
     }
 }
 
@@ -130,6 +262,7 @@ pub fn check_report(
     let prose = Prose::of(report);
     let mut raised: Vec<Diagnostic> = Vec::new();
     let mut passed = Vec::new();
+    let mut scratch = compiled.take_scratch();
     for (index, rule) in schema.rules.iter().enumerate() {
         let before = raised.len();
         let applied = match rule.kind {
@@ -137,12 +270,14 @@ pub fn check_report(
             // Cell types are enforced while loading; a bad cell never reaches this stage.
             RuleKind::Types => true,
             RuleKind::TextNumber => {
-                check_text_number(report, &prose, schema, rule, compiled, &mut raised)
+                let matchers = compiled.matchers(schema, index, rule, &mut scratch);
+                check_text_number(report, &prose, schema, rule, matchers, &mut raised)
             }
             RuleKind::StaleYear => check_stale_year(report, &prose, rule, &mut raised),
             RuleKind::DuplicateText => check_duplicates(report, &prose, rule, &mut raised),
             RuleKind::Placeholder => {
-                check_placeholders(report, &prose, schema, rule, compiled, &mut raised)
+                let matchers = compiled.matchers(schema, index, rule, &mut scratch);
+                check_placeholders(report, &prose, rule, matchers, &mut raised)
             }
             RuleKind::Deadline => check_deadline(report, rule, &mut raised),
         };
@@ -154,6 +289,7 @@ pub fn check_report(
             passed.push(index as u32);
         }
     }
+    compiled.give_back(scratch);
 
     // Explanations: a warning the author explains is shown with the reason instead.
     let mut explained = Vec::new();
@@ -556,7 +692,7 @@ fn check_text_number(
     prose: &Prose,
     schema: &Schema,
     rule: &Rule,
-    compiled: &Compiled,
+    matchers: Vec<Matcher>,
     out: &mut Vec<Diagnostic>,
 ) -> bool {
     // The sums the prose may quote, each with its cells (labelled only for a message).
@@ -603,17 +739,19 @@ fn check_text_number(
             .collect();
         labels.join(" + ")
     };
-    for (line_no, line) in &prose.lines {
-        for re in compiled.get(schema, rule) {
-            for caps in re.captures_iter(line) {
-                let Some(n) = caps.name("n") else { continue };
-                let Ok(found) = Decimal::parse(n.as_str()) else {
+    for mut matcher in matchers {
+        for (line_no, line) in &prose.lines {
+            for caps in matcher.all(line) {
+                let Some(n) = caps.get_group_by_name("n") else {
+                    continue;
+                };
+                let Ok(found) = Decimal::parse(&line[n.range()]) else {
                     continue;
                 };
                 if choices.iter().any(|(v, _)| *v == found) {
                     continue;
                 }
-                let whole = caps.get(0).map_or("", |m| m.as_str());
+                let whole = caps.get_match().map_or("", |m| &line[m.range()]);
                 let expected: Vec<String> = choices
                     .iter()
                     .map(|(v, l)| format!("{v}（{}）", labels(l)))
@@ -623,7 +761,7 @@ fn check_text_number(
                         &report.file,
                         Pos {
                             line: *line_no,
-                            column: char_col(line, n.start()),
+                            column: char_col(line, n.start),
                         },
                         format!(
                             "{}：正文写“{whole}”，但表格中为 {}",
@@ -769,14 +907,15 @@ fn check_duplicates(
 fn check_placeholders(
     report: &Report,
     prose: &Prose,
-    schema: &Schema,
     rule: &Rule,
-    compiled: &Compiled,
+    matchers: Vec<Matcher>,
     out: &mut Vec<Diagnostic>,
 ) -> bool {
-    for (line_no, line) in &prose.lines {
-        for re in compiled.get(schema, rule) {
-            for m in re.find_iter(line) {
+    for mut matcher in matchers {
+        for (line_no, line) in &prose.lines {
+            for caps in matcher.all(line) {
+                let Some(m) = caps.get_match() else { continue };
+                let text = &line[m.range()];
                 out.push(
                     Diagnostic::error(
                         &report.file,
@@ -784,8 +923,8 @@ fn check_placeholders(
                             line: *line_no,
                             column: char_col(line, m.start()),
                         },
-                        format!("{}：“{}”", rule.message, m.as_str()),
-                        format!("{}: “{}”", rule.message_en, m.as_str()),
+                        format!("{}：“{text}”", rule.message),
+                        format!("{}: “{text}”", rule.message_en),
                     )
                     .with_help(
                         "填上数字或删除这句话",
@@ -1152,6 +1291,43 @@ mod live_tests {
 #[cfg(test)]
 mod prose_tests {
     use super::*;
+
+    /// The matcher finds what `regex`'s `find_iter` finds, on line after line with the
+    /// same cache: several matches a line, anchors at the line's start only, empty
+    /// matches stepping over multi-byte characters.
+    #[test]
+    fn matcher_matches_like_find_iter() {
+        let patterns = [
+            r"(?P<n>[0-9]+)件",
+            r"^共",
+            r"x*",
+            r"【[^】]{0,40}】",
+            r"(?:XX|ＸＸ)+",
+        ];
+        let lines = [
+            "收到申请12件，办结3件；共5件",
+            "共计【单位名称】共XXＸＸ件",
+            "",
+            "中文x文xx",
+        ];
+        for p in patterns {
+            let re = Regex::new(p).expect("pattern");
+            let reference = regex::Regex::new(p).expect("pattern");
+            let mut slot = None;
+            let mut matcher = Matcher::new(&re, &mut slot);
+            for line in lines {
+                let got: Vec<(usize, usize)> = matcher
+                    .all(line)
+                    .filter_map(|c| c.get_match().map(|m| (m.start(), m.end())))
+                    .collect();
+                let want: Vec<(usize, usize)> = reference
+                    .find_iter(line)
+                    .map(|m| (m.start(), m.end()))
+                    .collect();
+                assert_eq!(got, want, "{p} on {line:?}");
+            }
+        }
+    }
 
     #[test]
     fn years_are_four_digits_before_nian() {

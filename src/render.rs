@@ -1032,6 +1032,13 @@ impl<'a> SiteRender<'a> {
     /// comparison of two years (see [`crate::compare::PairLayout`]).
     fn pair_fragments(&self, view: &mut crate::compare::PairView) -> Result<(), Error> {
         type Made = std::sync::Arc<Vec<(tables::Html, Vec<tables::Html>)>>;
+        // The words are the theme's (trusted, may hold simple markup), as `t()` gives them.
+        let words = &self.theme.words;
+        let sub_heads = [
+            words.text("common.year", &[("year", &view.y1.to_string())]),
+            words.text("common.year", &[("year", &view.y2.to_string())]),
+            words.text("compare.change", &[]),
+        ];
         for table in &mut view.tables {
             let Some(layout) = table.layout.clone() else {
                 continue;
@@ -1070,9 +1077,22 @@ impl<'a> SiteRender<'a> {
             };
             for (block, (head, stubs)) in table.blocks.iter_mut().zip(made.iter()) {
                 block.head_html = head.clone();
-                for (row, html) in block.rows.iter_mut().zip(stubs) {
-                    row.stubs_html = html.clone();
+                block.years_html = years_row(&block.leaves, &sub_heads);
+                let size = stubs.iter().map(|h| h.0.len()).sum::<usize>()
+                    + block
+                        .rows
+                        .iter()
+                        .map(|r| 9 + r.cells_html.len())
+                        .sum::<usize>();
+                let mut body = String::with_capacity(size);
+                for (row, html) in block.rows.iter().zip(stubs) {
+                    body.push_str("<tr>");
+                    body.push_str(&html.0);
+                    body.push_str(&row.cells_html);
+                    body.push_str("</tr>");
                 }
+                block.body_html = body;
+                block.rows = Vec::new();
             }
         }
         Ok(())
@@ -1217,6 +1237,28 @@ impl<'a> SiteRender<'a> {
             search_doc,
         ))
     }
+}
+
+/// A comparison table's last header row: under each leaf column, its first year's,
+/// second year's and change's headers (`{leaf}a`, `{leaf}b`, `{leaf}d`, the ids the
+/// cells' `headers` name).
+fn years_row(leaves: &[String], words: &[String; 3]) -> String {
+    let mut row = String::with_capacity(8 + leaves.len() * 120);
+    row.push_str("<tr>");
+    for leaf in leaves {
+        for (sub, word) in ["a", "b", "d"].iter().zip(words) {
+            // Leaf ids are made by `tables::header_id`: letters and digits, which need
+            // neither escaping nor quotes.
+            row.push_str("<th id=");
+            row.push_str(leaf);
+            row.push_str(sub);
+            row.push_str(" scope=col>");
+            row.push_str(word);
+            row.push_str("</th>");
+        }
+    }
+    row.push_str("</tr>");
+    row
 }
 
 /// Renders every page of the site into memory (tests and small sites; the build streams

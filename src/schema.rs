@@ -348,7 +348,7 @@ struct RuleDerived {
     right: Vec<Term>,
     cross_year: bool,
     /// `patterns` that compile, in order (one that does not is skipped).
-    regexes: Vec<regex::Regex>,
+    regexes: Vec<regex_automata::meta::Regex>,
     /// One matcher for all `allow` words; None when there are none.
     allow: Option<regex::Regex>,
 }
@@ -398,7 +398,7 @@ impl Rule {
             let regexes = self
                 .patterns
                 .iter()
-                .filter_map(|p| regex::Regex::new(p).ok())
+                .filter_map(|p| regex_automata::meta::Regex::new(p).ok())
                 .collect();
             let allow = (!self.allow.is_empty())
                 .then(|| {
@@ -440,7 +440,7 @@ impl Rule {
     }
 
     /// The rule's `patterns`, compiled once; patterns that do not compile are left out.
-    pub fn regexes(&self) -> &[regex::Regex] {
+    pub fn regexes(&self) -> &[regex_automata::meta::Regex] {
         &self.derived().regexes
     }
 

@@ -37,7 +37,14 @@ pub struct BlockView {
     /// The header rows as HTML: `partials/table_head.html`, rendered once per format's
     /// table (see [`TableView::fill`]).
     pub head_html: Html,
+    /// The body rows of the layout (its stubs and each cell's headers); a filled view
+    /// has none, and gives them made instead, as [`BlockView::body_html`].
+    #[serde(skip)]
     pub rows: Vec<BodyRow>,
+    /// The body rows as HTML, made by [`TableView::fill`]: per row, `<tr>`, its stubs
+    /// (`partials/table_stubs.html`) and its data cells. Made here rather than in the
+    /// template: a loop over the rows was a quarter of a report page's template time.
+    pub body_html: String,
 }
 
 /// A piece of HTML made once and shared by every page that shows it.
@@ -63,21 +70,16 @@ pub struct HeaderCell {
     pub tag: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct BodyRow {
     /// The row's header cells (templates get them made, as [`BodyRow::stubs_html`]).
-    #[serde(skip)]
     pub stubs: Vec<HeaderCell>,
     /// The row's header cells as HTML: `partials/table_stubs.html`, rendered once per
     /// format's table.
     pub stubs_html: Html,
-    /// The data cells (for comparisons; templates get [`BodyRow::cells_html`]).
-    #[serde(skip)]
+    /// The data cells, with their `headers` (a filled view prints them, see
+    /// [`TableView::fill`]).
     pub cells: Vec<DataCell>,
-    /// The data cells as HTML, made by [`TableView::make_cells_html`]: a `td` per cell
-    /// with class `num` (and `computed` when the author left it out), its `headers`, and
-    /// the computed mark. Made here rather than in the template, as a page has hundreds.
-    pub cells_html: String,
 }
 
 /// The words a computed cell is marked with (the theme's `table.computed_mark` and
@@ -102,40 +104,40 @@ impl TableView {
             .iter()
             .map(|block| {
                 let mut cells = values.next().map(|b| b.cells().iter());
-                let rows = block
+                // A data cell is about 60 bytes, a row's stubs a few hundred.
+                let size: usize = block
                     .rows
                     .iter()
-                    .map(|row| {
-                        let mut html = String::with_capacity(row.cells.len() * 64);
-                        for layout in &row.cells {
-                            let Some(c) = cells.as_mut().and_then(|c| c.next()) else {
-                                break;
-                            };
-                            let computed = matches!(c.origin, Origin::Computed);
-                            has_computed |= computed;
-                            push_cell(
-                                &mut html,
-                                &layout.headers,
-                                c.value.format(&mut [0; 24]),
-                                computed,
-                                marks,
-                            );
-                        }
-                        BodyRow {
-                            stubs: Vec::new(),
-                            stubs_html: row.stubs_html.clone(),
-                            cells: Vec::new(),
-                            cells_html: html,
-                        }
-                    })
-                    .collect();
+                    .map(|r| 16 + r.stubs_html.0.len() + r.cells.len() * 64)
+                    .sum();
+                let mut body = String::with_capacity(size);
+                for row in &block.rows {
+                    body.push_str("<tr>");
+                    body.push_str(&row.stubs_html.0);
+                    for layout in &row.cells {
+                        let Some(c) = cells.as_mut().and_then(|c| c.next()) else {
+                            break;
+                        };
+                        let computed = matches!(c.origin, Origin::Computed);
+                        has_computed |= computed;
+                        push_cell(
+                            &mut body,
+                            &layout.headers,
+                            c.value.format(&mut [0; 24]),
+                            computed,
+                            marks,
+                        );
+                    }
+                    body.push_str("</tr>");
+                }
                 BlockView {
                     caption: block.caption.clone(),
                     caption_en: block.caption_en.clone(),
                     columns: block.columns,
                     header_rows: Vec::new(),
                     head_html: block.head_html.clone(),
-                    rows,
+                    rows: Vec::new(),
+                    body_html: body,
                 }
             })
             .collect();
@@ -303,6 +305,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                         header_rows,
                         head_html: Html::default(),
                         rows: rows.into_iter().map(|r| r.0).collect(),
+                        body_html: String::new(),
                     }
                 }
                 Layout::Flat => {
@@ -344,8 +347,8 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
                             stubs: Vec::new(),
                             stubs_html: Html::default(),
                             cells,
-                            cells_html: String::new(),
                         }],
+                        body_html: String::new(),
                     }
                 }
             }
@@ -480,7 +483,6 @@ fn lay_rows(
                     stubs: std::mem::take(pending),
                     stubs_html: Html::default(),
                     cells: Vec::new(),
-                    cells_html: String::new(),
                 },
                 path.clone(),
             ));

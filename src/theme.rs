@@ -293,15 +293,25 @@ impl Theme {
                 .map_err(|e| template_error(&origins, e))?;
             Ok::<_, Error>(tera)
         };
-        // Compiled as written first, so that a syntax error points into the file.
+        // Compiled as written first, so that a syntax error points into the file. Pages
+        // are rendered from the templates with their constant words filled in (see
+        // `i18n::fold_words`) and minified; an error is reported from those as written.
         let mut tera = compile(&sources)?;
+        let rendering: Vec<(String, String)> = sources
+            .iter()
+            .map(|(n, t)| {
+                let folded = crate::i18n::fold_words(&words, t);
+                let text = if config.minify {
+                    crate::htmlmin::template(&folded)
+                } else {
+                    folded
+                };
+                (n.clone(), text)
+            })
+            .collect();
         let mut written = None;
-        if config.minify {
-            let minified: Vec<(String, String)> = sources
-                .iter()
-                .map(|(n, t)| (n.clone(), crate::htmlmin::template(t)))
-                .collect();
-            written = Some(std::mem::replace(&mut tera, compile(&minified)?));
+        if rendering != sources {
+            written = Some(std::mem::replace(&mut tera, compile(&rendering)?));
         }
         for required in TEMPLATES {
             if !tera.contains_template(required) {
