@@ -586,7 +586,13 @@ pub struct PeerRow {
     pub name: String,
     pub agency_url: String,
     pub report_url: String,
+    /// One per column (templates get them made, as `cells_html`).
+    #[serde(skip)]
     pub cells: Vec<PeerCell>,
+    /// The cells as HTML, made by the render stage in the theme's words: a `td` per
+    /// column (the value, `%` for a rate, or why there is none). A peer page has a row
+    /// per agency of the year; made in the template, its cells were most of its time.
+    pub cells_html: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -603,7 +609,11 @@ pub struct PeerTable {
     pub caption: String,
     pub columns: Vec<PeerColumn>,
     pub groups: Vec<PeerGroup>,
+    /// The total of each column (templates get them made, as `total_html`).
+    #[serde(skip)]
     pub total: Vec<PeerCell>,
+    /// The total row's cells as HTML, made as a row's `cells_html` is.
+    pub total_html: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1384,6 +1394,7 @@ impl<'a> Comparisons<'a> {
                         agency_url: agency_url(&c.report.agency_id),
                         report_url: report_url(c.report),
                         cells: cols.iter().map(|(k, r, s)| value(c, k, *r, s)).collect(),
+                        cells_html: String::new(),
                     })
                     .collect();
                 groups.push(PeerGroup {
@@ -1432,6 +1443,7 @@ impl<'a> Comparisons<'a> {
                 columns: column_views,
                 groups,
                 total,
+                total_html: String::new(),
             });
         }
         let order_figure = order.and_then(|k| {

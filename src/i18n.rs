@@ -449,10 +449,19 @@ mod tests {
         // A call with a literal key and nothing else becomes its text, markup and all.
         assert_eq!(fold(r#"<a>{{ t(key="nav.home") }}</a>"#), "<a>首页</a>");
         assert_eq!(fold(r#"{{t( key = 'a.b' )}}"#), "<b>粗</b>");
-        assert_eq!(fold(r#"<p title="{{ t(key="nav.home") }}">"#), r#"<p title="首页">"#);
+        assert_eq!(
+            fold(r#"<p title="{{ t(key="nav.home") }}">"#),
+            r#"<p title="首页">"#
+        );
         // A text with braces is kept from being read as Tera.
-        assert_eq!(fold(r#"{{ t(key="p.x") }}"#), "{% raw %}括号{text}{% endraw %}");
-        assert_eq!(fold(r#"{{ t(key="brace") }}"#), "{% raw %}{{ x }}{% endraw %}");
+        assert_eq!(
+            fold(r#"{{ t(key="p.x") }}"#),
+            "{% raw %}括号{text}{% endraw %}"
+        );
+        assert_eq!(
+            fold(r#"{{ t(key="brace") }}"#),
+            "{% raw %}{{ x }}{% endraw %}"
+        );
         // Everything else stays as written.
         for kept in [
             r#"{{ t(key="p.x", text=a) }}"#,
@@ -486,7 +495,8 @@ mod tests {
             let mut tera = tera::Tera::new();
             register(&mut tera, tr.clone());
             tera.add_raw_template("x.html", text).expect("compiles");
-            tera.render("x.html", &tera::Context::new()).expect("renders")
+            tera.render("x.html", &tera::Context::new())
+                .expect("renders")
         };
         assert_eq!(render(&fold_words(&tr, src)), render(src));
         assert_ne!(fold_words(&tr, src), src);

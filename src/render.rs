@@ -656,7 +656,8 @@ impl<'a> SiteRender<'a> {
                         ctx.insert("compare", view);
                         template(ctx, "agency_compare.html")
                     }
-                    Some(JobView::Peers(view)) => {
+                    Some(JobView::Peers(mut view)) => {
+                        self.peer_cells(&mut view);
                         let mut ctx = self.base("../../../", "year_compare");
                         ctx.insert("peers", view);
                         template(ctx, "year_compare.html")
@@ -1025,6 +1026,60 @@ impl<'a> SiteRender<'a> {
                 }
                 row.cells_html = html;
             }
+        }
+    }
+
+    /// Makes the cells of a peer page's rows and total (`cells_html`, `total_html`): per
+    /// column a `td` with the value (and `%` for a rate), or the theme's words for why
+    /// there is none (`compare.incomparable`; a dash and `compare.no_data` for screen
+    /// readers).
+    fn peer_cells(&self, view: &mut crate::compare::PeersView) {
+        use crate::html::escape_into;
+        let words = &self.theme.words;
+        let incomparable = words.get("compare.incomparable").unwrap_or_default();
+        let no_data = words.get("compare.no_data").unwrap_or_default();
+        let cells = |cells: &[crate::compare::PeerCell], rates: &[bool]| {
+            let mut html = String::with_capacity(cells.len() * 24);
+            for (c, is_rate) in cells
+                .iter()
+                .zip(rates.iter().chain(std::iter::repeat(&false)))
+            {
+                html.push_str("<td>");
+                match &c.value {
+                    Some(v) if !v.is_empty() => {
+                        escape_into(&mut html, v);
+                        if *is_rate {
+                            html.push('%');
+                        }
+                    }
+                    _ if c.incomparable => html.push_str(incomparable),
+                    _ => {
+                        html.push_str("—<span class=\"visually-hidden\">");
+                        html.push_str(no_data);
+                        html.push_str("</span>");
+                    }
+                }
+                html.push_str("</td>");
+            }
+            html
+        };
+        for t in &mut view.tables {
+            let rates: Vec<bool> = t.columns.iter().map(|c| c.is_rate).collect();
+            for g in &mut t.groups {
+                for row in &mut g.rows {
+                    row.cells_html = cells(&row.cells, &rates);
+                }
+            }
+            // The total row says "not comparable" for no column: no data instead.
+            let total: Vec<crate::compare::PeerCell> = t
+                .total
+                .iter()
+                .map(|c| crate::compare::PeerCell {
+                    incomparable: false,
+                    ..c.clone()
+                })
+                .collect();
+            t.total_html = cells(&total, &rates);
         }
     }
 
