@@ -25,8 +25,11 @@ pub fn of_bytes(bytes: &[u8]) -> u64 {
 /// time escaping and formatting (a second of CPU at 10,000 reports). Values serde cannot
 /// represent are skipped; they fail later, when Tera serializes the same value.
 ///
-/// The bytes are gathered in a buffer and given to the hasher at once: XXH3's streaming
-/// state costs a call per piece, and a page's views are thousands of small pieces.
+/// Small pieces are gathered in a buffer and given to the hasher at once: XXH3's
+/// streaming state costs a call per piece, and a page's views are thousands of small
+/// pieces. A long string (a table's made HTML) goes to the hasher as it is, after what is
+/// gathered: copying it first was a tenth of the feeding. The stream is the same either
+/// way, so is the hash.
 pub fn feed<T: serde::Serialize + ?Sized>(h: &mut Hasher, value: &T) {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -35,12 +38,12 @@ pub fn feed<T: serde::Serialize + ?Sized>(h: &mut Hasher, value: &T) {
         let Ok(mut b) = b.try_borrow_mut() else {
             // Only if a value's Serialize fed another value itself.
             let mut own = Vec::new();
-            let _ = value.serialize(Feed(&mut own));
+            let _ = value.serialize(Feed(&mut Sink { buf: &mut own, h }));
             h.update(&own);
             return;
         };
         b.clear();
-        let _ = value.serialize(Feed(&mut b));
+        let _ = value.serialize(Feed(&mut Sink { buf: &mut b, h }));
         h.update(&b);
         // A very large value (the search documents) does not keep its buffer.
         if b.capacity() > 1 << 20 {
@@ -49,7 +52,16 @@ pub fn feed<T: serde::Serialize + ?Sized>(h: &mut Hasher, value: &T) {
     });
 }
 
-struct Feed<'h>(&'h mut Vec<u8>);
+/// Where fed bytes go: the buffer, then the hasher.
+struct Sink<'a> {
+    buf: &'a mut Vec<u8>,
+    h: &'a mut Hasher,
+}
+
+/// Strings longer than this go to the hasher without being copied into the buffer.
+const DIRECT: usize = 256;
+
+struct Feed<'s, 'a>(&'s mut Sink<'a>);
 
 /// Why feeding stopped (a value serde reports as an error).
 #[derive(Debug)]
@@ -69,29 +81,37 @@ impl serde::ser::Error for Stop {
     }
 }
 
-impl Feed<'_> {
+impl Feed<'_, '_> {
     fn tag(&mut self, t: u8) {
-        self.0.push(t);
+        self.0.buf.push(t);
     }
     fn bytes(&mut self, t: u8, b: &[u8]) {
         self.tag(t);
-        self.0.extend_from_slice(&(b.len() as u64).to_le_bytes());
-        self.0.extend_from_slice(b);
+        self.0
+            .buf
+            .extend_from_slice(&(b.len() as u64).to_le_bytes());
+        if b.len() > DIRECT {
+            self.0.h.update(self.0.buf);
+            self.0.buf.clear();
+            self.0.h.update(b);
+        } else {
+            self.0.buf.extend_from_slice(b);
+        }
     }
     fn num(&mut self, t: u8, n: u128) {
         self.tag(t);
-        self.0.extend_from_slice(&n.to_le_bytes());
+        self.0.buf.extend_from_slice(&n.to_le_bytes());
     }
 }
 
 macro_rules! compound {
     ($($trait:ident { $($method:ident ( $($arg:ident : $ty:ty),* )),* })*) => {$(
-        impl serde::ser::$trait for Feed<'_> {
+        impl serde::ser::$trait for Feed<'_, '_> {
             type Ok = ();
             type Error = Stop;
             $(fn $method<T: serde::Serialize + ?Sized>(&mut self, $($arg: $ty,)* value: &T) -> Result<(), Stop> {
                 $(self.bytes(b'k', $arg.as_bytes());)*
-                value.serialize(Feed(self.0))
+                value.serialize(Feed(&mut *self.0))
             })*
             fn end(mut self) -> Result<(), Stop> {
                 self.tag(b'e');
@@ -110,14 +130,14 @@ compound! {
     SerializeStructVariant { serialize_field(key: &'static str) }
 }
 
-impl serde::ser::SerializeMap for Feed<'_> {
+impl serde::ser::SerializeMap for Feed<'_, '_> {
     type Ok = ();
     type Error = Stop;
     fn serialize_key<T: serde::Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Stop> {
-        key.serialize(Feed(self.0))
+        key.serialize(Feed(&mut *self.0))
     }
     fn serialize_value<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        value.serialize(Feed(self.0))
+        value.serialize(Feed(&mut *self.0))
     }
     fn end(mut self) -> Result<(), Stop> {
         self.tag(b'e');
@@ -125,7 +145,7 @@ impl serde::ser::SerializeMap for Feed<'_> {
     }
 }
 
-impl<'h> serde::Serializer for Feed<'h> {
+impl serde::Serializer for Feed<'_, '_> {
     type Ok = ();
     type Error = Stop;
     type SerializeSeq = Self;
