@@ -14,6 +14,33 @@ pub fn hasher() -> Hasher {
     Hasher::new()
 }
 
+/// A multiply-and-rotate hasher (Firefox's "FxHash") for in-memory maps of small keys
+/// (the search index's tokens, the schema's row and column keys): SipHash was a fifth of
+/// the index's time, and XXH3 is slower still on keys this short. Not for anything kept.
+#[derive(Default)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Builds [`FxHasher`]s, for `HashMap<K, V, FxBuild>`.
+pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 /// The hash of some bytes.
 pub fn of_bytes(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)

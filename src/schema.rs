@@ -212,10 +212,13 @@ pub struct Block {
 struct Leaves {
     rows: Vec<LeafRow>,
     columns: Vec<LeafCol>,
-    /// First position of each key.
-    row_index: HashMap<String, usize>,
-    column_index: HashMap<String, usize>,
+    /// First position of each key. Looked up for every cell of every report (loading,
+    /// checks, open data), so with a hasher for short keys.
+    row_index: KeyIndex,
+    column_index: KeyIndex,
 }
+
+type KeyIndex = HashMap<String, usize, crate::fingerprint::FxBuild>;
 
 /// A node of a row or column tree. Leaves have a key; inner nodes only group.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -481,11 +484,11 @@ impl Block {
         self.leaves.get_or_init(|| {
             let rows = self.walk_rows();
             let columns = self.walk_columns();
-            let mut row_index = HashMap::new();
+            let mut row_index = KeyIndex::default();
             for (i, r) in rows.iter().enumerate() {
                 row_index.entry(r.key.clone()).or_insert(i);
             }
-            let mut column_index = HashMap::new();
+            let mut column_index = KeyIndex::default();
             for (i, c) in columns.iter().enumerate() {
                 column_index.entry(c.key.clone()).or_insert(i);
             }

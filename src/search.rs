@@ -155,29 +155,6 @@ impl std::fmt::Display for Token {
     }
 }
 
-/// A multiply-and-rotate hasher (Firefox's "FxHash") for the index's token map: tokens
-/// are mostly one integer, and SipHash was a fifth of the index's time.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// Calls `f` with each token of `text`, in order (see [`tokens`]).
 fn each_token(text: &str, mut f: impl FnMut(Token)) {
     let mut run: Vec<char> = Vec::new();
@@ -263,11 +240,8 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
         last: u64,
     }
     const CHUNK: usize = 64;
-    let mut by_token: std::collections::HashMap<
-        Token,
-        List,
-        std::hash::BuildHasherDefault<FxHasher>,
-    > = std::collections::HashMap::default();
+    let mut by_token: std::collections::HashMap<Token, List, crate::fingerprint::FxBuild> =
+        std::collections::HashMap::default();
     for (c, chunk) in docs.chunks(CHUNK).enumerate() {
         let per_doc: Vec<Vec<(Token, u64)>> = chunk
             .par_iter()
