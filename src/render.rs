@@ -1083,16 +1083,7 @@ impl<'a> SiteRender<'a> {
                     row.cells_html = cells(&row.cells, &rates);
                 }
             }
-            // The total row says "not comparable" for no column: no data instead.
-            let total: Vec<crate::compare::PeerCell> = t
-                .total
-                .iter()
-                .map(|c| crate::compare::PeerCell {
-                    incomparable: false,
-                    ..c.clone()
-                })
-                .collect();
-            t.total_html = cells(&total, &rates);
+            t.total_html = cells(&t.total, &rates);
         }
     }
 
