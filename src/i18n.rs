@@ -182,12 +182,14 @@ pub fn check_templates(tr: &Translations, sources: &[(String, String)]) -> Resul
     )))
 }
 
-/// The template with each `{{ t(key="…") }}` that names its word literally and passes
-/// nothing else replaced by the word's text: what the call prints, as the language is
-/// fixed for a build. A call costs about a microsecond, and a page makes dozens of them
-/// (navigation, headings, labels): at 10,000 reports, a tenth of a build's CPU. Calls
-/// with placeholders or computed keys, inside `{% raw %}` or comments, with whitespace
-/// control (`{{-`), or of a key without a text (an error when the page renders) stay.
+/// The template with each `{{ t(key="…", name=value …) }}` that names its word literally
+/// replaced by what the call prints, as the language is fixed for a build: the word's text,
+/// with each placeholder given a value as `{{ (value) | t_value }}` (the filter fills it as
+/// `t` does). A call costs microseconds (Tera builds its arguments into a map, `t` looks
+/// the word up), a placeholder filled by the filter a tenth of that, and a page makes
+/// dozens of calls (navigation, headings, labels, counts). Calls with computed keys,
+/// inside `{% raw %}` or comments, with whitespace control (`{{-`), followed by a filter,
+/// or of a key without a text (an error when the page renders) stay.
 pub fn fold_words(tr: &Translations, source: &str) -> String {
     let mut out = String::with_capacity(source.len());
     let mut rest = source;
@@ -207,20 +209,17 @@ pub fn fold_words(tr: &Translations, source: &str) -> String {
                 }
             }),
             Some(b'{') => tag_end(rest, "}}").map(|end| {
-                let text = literal_key(&rest[2..end - 2]).and_then(|key| tr.get(key));
-                match text {
-                    Some(text) if !out.ends_with('{') && !text.contains("endraw") => {
-                        if text.contains('{') {
-                            out.push_str("{% raw %}");
-                            out.push_str(text);
-                            out.push_str("{% endraw %}");
-                        } else {
-                            out.push_str(text);
-                        }
+                let folded = literal_call(&rest[2..end - 2])
+                    .and_then(|(key, args)| Some((tr.get(key)?, args)))
+                    .filter(|_| !out.ends_with('{'))
+                    .and_then(|(text, args)| folded_call(text, &args));
+                match folded {
+                    Some(folded) => {
+                        out.push_str(&folded);
                         rest = &rest[end..];
                         0
                     }
-                    _ => end,
+                    None => end,
                 }
             }),
             _ => Some(1),
@@ -231,6 +230,150 @@ pub fn fold_words(tr: &Translations, source: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// What `{{ t(…) }}` of `text` with `args` prints, as template source: the literal parts
+/// (kept from being read as Tera when they hold a brace) and a filtered expression per
+/// placeholder given. `None` when a part cannot be kept literal.
+fn folded_call(text: &str, args: &[(&str, &str)]) -> Option<String> {
+    let parts = Word::split(text);
+    // A call whose arguments are not all placeholders of the word stays a call: Tera
+    // evaluates every argument (a broken one is an error) and a folded call would not.
+    if !args
+        .iter()
+        .all(|(name, _)| parts.iter().skip(1).step_by(2).any(|p| p == name))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    // Literal text, up to the next filled placeholder.
+    let mut literal = String::new();
+    let flush = |out: &mut String, literal: &mut String| -> Option<()> {
+        if literal.contains("endraw") {
+            return None;
+        }
+        if literal.contains('{') {
+            out.push_str("{% raw %}");
+            out.push_str(literal);
+            out.push_str("{% endraw %}");
+        } else {
+            out.push_str(literal);
+        }
+        literal.clear();
+        Some(())
+    };
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 0 {
+            literal.push_str(part);
+            continue;
+        }
+        // `key` names the word itself: `{key}` in a text is not filled with it.
+        match args.iter().find(|(name, _)| name == part && *name != "key") {
+            Some((_, value)) => {
+                flush(&mut out, &mut literal)?;
+                out.push_str("{{ (");
+                out.push_str(value);
+                out.push_str(") | t_value }}");
+            }
+            None => {
+                literal.push('{');
+                literal.push_str(part);
+                literal.push('}');
+            }
+        }
+    }
+    flush(&mut out, &mut literal)?;
+    Some(out)
+}
+
+/// The key and the other arguments (`name`, expression as written) of an expression that
+/// is exactly a call `t(key="key", name=value …)` (the key quoted with `"` or `'`).
+fn literal_call(expr: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+    if expr.starts_with('-') || expr.ends_with('-') {
+        return None;
+    }
+    let inner = expr.trim().strip_prefix("t(")?;
+    // The call's closing parenthesis must end the expression.
+    let close = closing_paren(inner)?;
+    if !inner[close + 1..].trim().is_empty() {
+        return None;
+    }
+    let mut key = None;
+    let mut args = Vec::new();
+    let pieces = split_args(&inner[..close])?;
+    for piece in pieces {
+        let eq = piece.find('=')?;
+        let (name, value) = (piece[..eq].trim(), piece[eq + 1..].trim());
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+            || value.is_empty()
+            || value.starts_with('=')
+        {
+            return None;
+        }
+        if name == "key" {
+            let q = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+            let k = value.strip_prefix(q)?.strip_suffix(q)?;
+            if k.contains(['"', '\'', '\\']) || key.is_some() {
+                return None;
+            }
+            key = Some(k);
+        } else {
+            args.push((name, value));
+        }
+    }
+    Some((key?, args))
+}
+
+/// Where the parenthesis that `src` is inside closes (outside strings), by byte.
+fn closing_paren(src: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for (i, c) in src.bytes().enumerate() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'"' | b'\'' | b'`' => quote = Some(c),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' if depth == 0 => return Some(i),
+                b')' | b']' | b'}' => depth = depth.checked_sub(1)?,
+                _ => {}
+            },
+        }
+    }
+    None
+}
+
+/// A call's arguments split at the commas between them (outside strings and brackets);
+/// `None` for an empty argument (other than after the last comma).
+fn split_args(src: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None, 0);
+    for (i, c) in src.bytes().enumerate() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'"' | b'\'' | b'`' => quote = Some(c),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => depth = depth.checked_sub(1)?,
+                b',' if depth == 0 => {
+                    out.push(&src[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            },
+        }
+    }
+    if quote.is_some() || depth != 0 {
+        return None;
+    }
+    let last = &src[start..];
+    if !last.trim().is_empty() {
+        out.push(last);
+    }
+    (!out.iter().any(|p| p.trim().is_empty())).then_some(out)
 }
 
 /// The end of the tag that starts `src` (with `{{` or `{%`): past the first `close`
@@ -272,22 +415,6 @@ fn raw_end(src: &str, open: usize) -> Option<usize> {
     None
 }
 
-/// `key` when an expression is exactly `t(key="key")` (or with `'`).
-fn literal_key(expr: &str) -> Option<&str> {
-    if expr.starts_with('-') || expr.ends_with('-') {
-        return None;
-    }
-    let args = expr.trim().strip_prefix("t(")?.strip_suffix(')')?.trim();
-    let value = args
-        .strip_prefix("key")?
-        .trim_start()
-        .strip_prefix('=')?
-        .trim();
-    let q = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
-    let key = value.strip_prefix(q)?.strip_suffix(q)?;
-    (!key.contains(['"', '\'', '\\'])).then_some(key)
-}
-
 /// Registers `t(key=…, name=value …)`, the filter `zh` and the globals `ui_lang` (the
 /// words' language) and `ui_chinese`.
 pub fn register(tera: &mut tera::Tera, tr: Arc<Translations>) {
@@ -316,6 +443,15 @@ pub fn register(tera: &mut tera::Tera, tr: Arc<Translations>) {
             // The words are the theme's (trusted, may hold simple markup); the values
             // put into them are escaped.
             word.fill(&kwargs)
+        },
+    );
+    // A placeholder of a folded call (see `fold_words`), filled as `t` fills it.
+    tera.register_filter(
+        "t_value",
+        |v: &tera::Value, _: tera::Kwargs, _: &tera::State| -> tera::Value {
+            let mut out = String::new();
+            push_value(&mut out, v);
+            tera::Value::safe_string(&out)
         },
     );
     // `{{ report.title | zh }}`: Chinese content (official labels, the reports' own words)
@@ -348,6 +484,14 @@ struct Word {
 
 impl Word {
     fn new(text: &str) -> Word {
+        Word {
+            plain: tera::Value::safe_string(text),
+            parts: Word::split(text),
+        }
+    }
+
+    /// Literal text and placeholder names, alternating: `[text, name, text, …]`.
+    fn split(text: &str) -> Vec<String> {
         let mut parts = Vec::new();
         let mut rest = text;
         loop {
@@ -360,20 +504,16 @@ impl Word {
             });
             let Some((at, name)) = found else {
                 parts.push(rest.to_owned());
-                break;
+                return parts;
             };
             parts.push(rest[..at].to_owned());
             parts.push(name.to_owned());
             rest = &rest[at + name.len() + 2..];
         }
-        Word {
-            plain: tera::Value::safe_string(text),
-            parts,
-        }
     }
 
-    /// The text with each placeholder given in `kwargs` filled (escaped unless the value
-    /// is marked safe); a placeholder not given stays as written.
+    /// The text with each placeholder given in `kwargs` filled (see [`push_value`]); a
+    /// placeholder not given stays as written.
     fn fill(&self, kwargs: &tera::Kwargs) -> tera::TeraResult<tera::Value> {
         if self.parts.len() == 1 {
             return Ok(self.plain.clone());
@@ -390,20 +530,7 @@ impl Word {
                 name => kwargs.get::<&tera::Value>(name)?,
             };
             match given {
-                // Numbers (years, counts) without the formatting machinery.
-                Some(value) if value.as_i64().is_some() => {
-                    push_int(&mut out, value.as_i64().unwrap_or_default());
-                }
-                Some(value) => {
-                    let shown = value
-                        .as_str()
-                        .map_or_else(|| value.to_string().into(), std::borrow::Cow::Borrowed);
-                    if value.is_safe() {
-                        out.push_str(&shown);
-                    } else {
-                        escape_into(&mut out, &shown);
-                    }
-                }
+                Some(value) => push_value(&mut out, value),
                 None => {
                     out.push('{');
                     out.push_str(part);
@@ -412,6 +539,26 @@ impl Word {
             }
         }
         Ok(tera::Value::safe_string(&out))
+    }
+}
+
+/// Appends a value as a placeholder shows it: escaped unless it is marked safe (the words
+/// are the theme's, trusted and may hold simple markup; the values put into them are not).
+/// `t` fills its placeholders with it, and the filter `t_value` (what folded calls use,
+/// see [`fold_words`]) prints a value with it.
+fn push_value(out: &mut String, value: &tera::Value) {
+    // Numbers (years, counts) without the formatting machinery.
+    if let Some(n) = value.as_i64() {
+        push_int(out, n);
+        return;
+    }
+    let shown = value
+        .as_str()
+        .map_or_else(|| value.to_string().into(), std::borrow::Cow::Borrowed);
+    if value.is_safe() {
+        out.push_str(&shown);
+    } else {
+        escape_into(out, &shown);
     }
 }
 
@@ -443,6 +590,7 @@ mod tests {
             ("nav.home", "首页"),
             ("a.b", "<b>粗</b>"),
             ("p.x", "括号{text}"),
+            ("p.y", "{a}{b}{key}"),
             ("brace", "{{ x }}"),
         ]);
         let fold = |src: &str| fold_words(&tr, src);
@@ -462,9 +610,34 @@ mod tests {
             fold(r#"{{ t(key="brace") }}"#),
             "{% raw %}{{ x }}{% endraw %}"
         );
+        // Placeholders become expressions that print their values as `t` does.
+        assert_eq!(
+            fold(r#"{{ t(key="p.x", text=a.b | zh) }}"#),
+            "括号{{ (a.b | zh) | t_value }}"
+        );
+        assert_eq!(
+            fold(r#"{{ t(key="p.x", text=t(key="kind." ~ k, n=f(a, b)),) }}"#),
+            r#"括号{{ (t(key="kind." ~ k, n=f(a, b))) | t_value }}"#
+        );
+        assert_eq!(
+            fold(r#"{{ t(key="p.x", text="),(" ~ a == b) }}"#),
+            r#"括号{{ ("),(" ~ a == b) | t_value }}"#
+        );
+        // A placeholder without an argument stays.
+        assert_eq!(
+            fold(r#"{{ t(key="p.y", a=x) }}"#),
+            "{{ (x) | t_value }}{% raw %}{b}{key}{% endraw %}"
+        );
         // Everything else stays as written.
         for kept in [
-            r#"{{ t(key="p.x", text=a) }}"#,
+            r#"{{ t(key="p.x", text=a) ~ "}" }}"#,
+            // An argument that is not a placeholder is still evaluated by the call.
+            r#"{{ t(key="nav.home", n=3) }}"#,
+            r#"{{ t(key="p.x", text=a, other=b) }}"#,
+            r#"{{ t(key="p.x", text=a) | upper }}"#,
+            r#"{{ t(key="p.x", key="p.x") }}"#,
+            r#"{{ t(key="p.x", text) }}"#,
+            r#"{{ t(key="p.x", , text=a) }}"#,
             r#"{{ t(key="kind." ~ k) }}"#,
             r#"{{- t(key="nav.home") }}"#,
             r#"{{ t(key="nav.home") -}}"#,
@@ -490,13 +663,24 @@ mod tests {
     #[test]
     fn folded_templates_render_as_the_calls_do() {
         let tr = Arc::new(Translations::builtin("zh-CN"));
-        let src = r#"<nav aria-label="{{ t(key="nav.label") }}">{{ t(key="nav.home") }}·{{ t(key="common.paren") }}</nav>"#;
+        // Placeholders given numbers, text with markup, safe text, nothing, a list, a
+        // nested call, an expression with a filter.
+        let src = concat!(
+            r#"<nav aria-label="{{ t(key="nav.label") }}">{{ t(key="nav.home") }}·{{ t(key="common.paren") }}</nav>"#,
+            r#"{{ t(key="common.year", year=y) }}{{ t(key="common.year", year=-3) }}{{ t(key="common.year", year=1.5) }}"#,
+            r#"{{ t(key="common.paren", text=s) }}{{ t(key="common.paren", text=s | safe) }}{{ t(key="common.paren", text=none) }}"#,
+            r#"{{ t(key="common.paren", text=list) }}{{ t(key="common.paren", text=t(key="common.year", year=y)) }}"#,
+            r#"{{ t(key="common.paren", text=s ~ "）" | upper) }}"#,
+        );
         let render = |text: &str| {
             let mut tera = tera::Tera::new();
             register(&mut tera, tr.clone());
             tera.add_raw_template("x.html", text).expect("compiles");
-            tera.render("x.html", &tera::Context::new())
-                .expect("renders")
+            let mut ctx = tera::Context::new();
+            ctx.insert("y", &2024);
+            ctx.insert("s", "<b>甲 & \"乙\"</b>");
+            ctx.insert("list", &[1, 2]);
+            tera.render("x.html", &ctx).expect("renders")
         };
         assert_eq!(render(&fold_words(&tr, src)), render(src));
         assert_ne!(fold_words(&tr, src), src);
