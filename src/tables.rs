@@ -21,9 +21,15 @@ pub struct TableView {
     pub note: Option<String>,
     pub note_en: Option<String>,
     pub unit: Option<String>,
+    /// The blocks: what `partials/table.html` loops over. Pages get the table made, as
+    /// [`TableView::html`], not the blocks.
+    #[serde(skip)]
     pub blocks: Vec<BlockView>,
     /// True when some cell was computed rather than written by the author.
     pub has_computed: bool,
+    /// The whole table as HTML: `partials/table.html`, rendered once per format's table,
+    /// with the page's body rows put in (empty in a layout).
+    pub html: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,6 +158,7 @@ impl TableView {
             unit: self.unit.clone(),
             blocks,
             has_computed,
+            html: String::new(),
         }
     }
 }
@@ -365,6 +372,81 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
         unit: table.unit.clone(),
         blocks,
         has_computed,
+        html: String::new(),
+    }
+}
+
+/// A table's HTML as its partial printed it for a format (see [`Spliced::of`]): text, and
+/// where each block's body rows go.
+#[derive(Debug, Clone, Default)]
+pub struct Spliced {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    Body(usize),
+}
+
+/// What a layout's block has as `body_html` while its partial is rendered once: a mark
+/// that [`Spliced::of`] finds in the output, as private-use characters no page prints.
+pub fn body_mark(block: usize) -> String {
+    format!("\u{E000}{block}\u{E001}")
+}
+
+impl Spliced {
+    /// Splits a table's HTML, rendered with each block's body rows as its
+    /// [`body_mark`], at the marks (of blocks below `blocks`).
+    pub fn of(html: &str, blocks: usize) -> Spliced {
+        let mut pieces = Vec::new();
+        let mut rest = html;
+        let mut text = String::new();
+        while let Some(at) = rest.find('\u{E000}') {
+            let after = &rest[at + '\u{E000}'.len_utf8()..];
+            let mark = after.split_once('\u{E001}').and_then(|(n, tail)| {
+                let n = n.parse::<usize>().ok().filter(|&n| n < blocks)?;
+                Some((n, tail))
+            });
+            match mark {
+                Some((n, tail)) => {
+                    text.push_str(&rest[..at]);
+                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    pieces.push(Piece::Body(n));
+                    rest = tail;
+                }
+                None => {
+                    let end = at + '\u{E000}'.len_utf8();
+                    text.push_str(&rest[..end]);
+                    rest = &rest[end..];
+                }
+            }
+        }
+        text.push_str(rest);
+        pieces.push(Piece::Text(text));
+        pieces.retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
+        Spliced { pieces }
+    }
+
+    /// The table's HTML with the body rows of `blocks` (a filled view's) put in.
+    pub fn fill(&self, blocks: &[BlockView]) -> String {
+        let body = |n: usize| blocks.get(n).map_or("", |b| b.body_html.as_str());
+        let size = self
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.len(),
+                Piece::Body(n) => body(*n).len(),
+            })
+            .sum();
+        let mut out = String::with_capacity(size);
+        for p in &self.pieces {
+            out.push_str(match p {
+                Piece::Text(t) => t,
+                Piece::Body(n) => body(*n),
+            });
+        }
+        out
     }
 }
 
@@ -507,6 +589,38 @@ fn lay_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_made_once_gets_each_pages_body_rows_where_its_marks_were() {
+        let html = format!(
+            "<table>{}</table><p>\u{E000}x\u{E001}\u{E000}9\u{E001}</p><table>{}{}</table>",
+            body_mark(0),
+            body_mark(1),
+            body_mark(0)
+        );
+        let spliced = Spliced::of(&html, 2);
+        let block = |body: &str| BlockView {
+            caption: None,
+            caption_en: None,
+            columns: 1,
+            header_rows: Vec::new(),
+            head_html: Html::default(),
+            rows: Vec::new(),
+            body_html: body.to_owned(),
+        };
+        // A mark printed twice gets the rows twice; text that only looks like a mark (or
+        // names a block the table does not have) stays as it is.
+        assert_eq!(
+            spliced.fill(&[block("<tr>甲</tr>"), block("<tr>乙</tr>")]),
+            "<table><tr>甲</tr></table><p>\u{E000}x\u{E001}\u{E000}9\u{E001}</p><table><tr>乙</tr><tr>甲</tr></table>"
+        );
+        // A page with fewer blocks than the layout gets nothing for the missing ones.
+        assert_eq!(
+            spliced.fill(&[block("<tr>甲</tr>")]),
+            "<table><tr>甲</tr></table><p>\u{E000}x\u{E001}\u{E000}9\u{E001}</p><table><tr>甲</tr></table>"
+        );
+        assert_eq!(Spliced::of("无表", 0).fill(&[]), "无表");
+    }
     use crate::decimal::Decimal;
     use crate::model::{BlockData, Cell};
     use crate::schema::Registry;

@@ -294,7 +294,7 @@ impl Theme {
             Ok::<_, Error>(tera)
         };
         // Compiled as written first, so that a syntax error points into the file. Pages
-        // are rendered from the templates with their constant words filled in (see
+        // are rendered from the templates with their words filled in (see
         // `i18n::fold_words`) and minified; an error is reported from those as written.
         let mut tera = compile(&sources)?;
         let rendering: Vec<(String, String)> = sources
