@@ -106,18 +106,27 @@ pub struct Compiled {
     spare: std::sync::Mutex<Vec<Scratch>>,
 }
 
-/// A pattern of rule `rule` (its place among its format's rules) of format `format`.
+/// A pattern of rule `rule` (its place among its format's rules) of format `format`,
+/// and the same for a whole text (see [`Rule::text_regexes`]).
 struct Pattern {
     format: String,
     rule: usize,
     re: Regex,
+    text: Option<Regex>,
 }
 
 /// A search cache and captures for each of [`Compiled`]'s patterns, made when first
 /// needed. A cache holds the states the pattern's lazy DFA has built: a fresh one per
 /// report built them again for each (the checks took longer than with `regex`'s pool).
 #[derive(Default)]
-pub struct Scratch(Vec<Option<(regex_automata::meta::Cache, Captures)>>);
+pub struct Scratch(Vec<Option<Slot>>);
+
+/// A pattern's search cache and captures, and its whole-text pattern's cache.
+type Slot = (
+    regex_automata::meta::Cache,
+    Captures,
+    Option<regex_automata::meta::Cache>,
+);
 
 impl Compiled {
     pub fn new(registry: &Registry) -> Compiled {
@@ -125,11 +134,12 @@ impl Compiled {
         for schema in registry.all() {
             for (rule, r) in schema.rules.iter().enumerate() {
                 r.is_cross_year();
-                for re in r.regexes() {
+                for (re, text) in r.regexes().iter().zip(r.text_regexes()) {
                     patterns.push(Pattern {
                         format: schema.id.clone(),
                         rule,
                         re: re.clone(),
+                        text: text.clone(),
                     });
                 }
             }
@@ -172,7 +182,7 @@ impl Compiled {
             .iter()
             .zip(scratch.0.iter_mut())
             .filter(|(p, _)| p.rule == index && p.format == schema.id)
-            .map(|(p, slot)| Matcher::new(&p.re, slot))
+            .map(|(p, slot)| Matcher::new(&p.re, p.text.as_ref(), slot))
             .collect();
         if found.is_empty() && !rule.regexes().is_empty() {
             return rule.regexes().iter().map(Matcher::owned).collect();
@@ -188,18 +198,21 @@ impl Compiled {
 /// those back and forth.
 struct Matcher<'s> {
     re: &'s Regex,
+    /// The pattern for the whole text, which finds the lines to search.
+    text: Option<&'s Regex>,
     state: MatcherState<'s>,
 }
 
 enum MatcherState<'s> {
-    Shared(&'s mut Option<(regex_automata::meta::Cache, Captures)>),
-    Owned(Box<(regex_automata::meta::Cache, Captures)>),
+    Shared(&'s mut Option<Slot>),
+    Owned(Box<Slot>),
 }
 
 impl<'s> Matcher<'s> {
-    fn new(re: &'s Regex, slot: &'s mut Option<(regex_automata::meta::Cache, Captures)>) -> Self {
+    fn new(re: &'s Regex, text: Option<&'s Regex>, slot: &'s mut Option<Slot>) -> Self {
         Matcher {
             re,
+            text,
             state: MatcherState::Shared(slot),
         }
     }
@@ -207,8 +220,60 @@ impl<'s> Matcher<'s> {
     fn owned(re: &'s Regex) -> Self {
         Matcher {
             re,
-            state: MatcherState::Owned(Box::new((re.create_cache(), re.create_captures()))),
+            text: None,
+            state: MatcherState::Owned(Box::new((re.create_cache(), re.create_captures(), None))),
         }
+    }
+
+    /// The lines of `lines` (slices of `body`) that may hold a match: those that a match
+    /// of the whole-text pattern in `body` touches (see [`Rule::text_regexes`]), or all.
+    /// Most lines hold none, and one search of the text costs less than one per line.
+    fn lines<'b>(&mut self, body: &'b str, lines: &[(usize, &'b str)]) -> Vec<(usize, &'b str)> {
+        let Some(text) = self.text else {
+            return lines.to_vec();
+        };
+        let slot = match &mut self.state {
+            MatcherState::Shared(slot) => {
+                let re = self.re;
+                slot.get_or_insert_with(|| (re.create_cache(), re.create_captures(), None))
+            }
+            MatcherState::Owned(state) => state,
+        };
+        let cache = slot.2.get_or_insert_with(|| text.create_cache());
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at <= body.len() {
+            let Some(m) = text.search_with(cache, &regex_automata::Input::new(body).range(at..))
+            else {
+                break;
+            };
+            found.push((m.start(), m.end()));
+            at = if m.is_empty() {
+                m.end() + body[m.end()..].chars().next().map_or(1, char::len_utf8)
+            } else {
+                m.end()
+            };
+        }
+        let base = body.as_ptr() as usize;
+        let mut next = 0;
+        lines
+            .iter()
+            .filter(|(_, line)| {
+                let Some(start) = (line.as_ptr() as usize)
+                    .checked_sub(base)
+                    .filter(|s| s + line.len() <= body.len())
+                else {
+                    // Not a slice of the body: searched on its own.
+                    return true;
+                };
+                let end = start + line.len();
+                while found.get(next).is_some_and(|&(_, e)| e < start) {
+                    next += 1;
+                }
+                found.get(next).is_some_and(|&(s, _)| s <= end)
+            })
+            .copied()
+            .collect()
     }
 
     /// The matches in `line`, leftmost first and not overlapping, as `find_iter` gives
@@ -217,8 +282,8 @@ impl<'s> Matcher<'s> {
         let re = self.re;
         let (cache, caps) = match &mut self.state {
             MatcherState::Shared(slot) => {
-                let (cache, caps) =
-                    slot.get_or_insert_with(|| (re.create_cache(), re.create_captures()));
+                let (cache, caps, _) =
+                    slot.get_or_insert_with(|| (re.create_cache(), re.create_captures(), None));
                 (cache, caps)
             }
             MatcherState::Owned(state) => (&mut state.0, &mut state.1),
@@ -740,7 +805,7 @@ fn check_text_number(
         labels.join(" + ")
     };
     for mut matcher in matchers {
-        for (line_no, line) in &prose.lines {
+        for (line_no, line) in &matcher.lines(&report.body, &prose.lines) {
             for caps in matcher.all(line) {
                 let Some(n) = caps.get_group_by_name("n") else {
                     continue;
@@ -912,7 +977,7 @@ fn check_placeholders(
     out: &mut Vec<Diagnostic>,
 ) -> bool {
     for mut matcher in matchers {
-        for (line_no, line) in &prose.lines {
+        for (line_no, line) in &matcher.lines(&report.body, &prose.lines) {
             for caps in matcher.all(line) {
                 let Some(m) = caps.get_match() else { continue };
                 let text = &line[m.range()];
@@ -1296,6 +1361,65 @@ mod prose_tests {
     /// same cache: several matches a line, anchors at the line's start only, empty
     /// matches stepping over multi-byte characters.
     #[test]
+    /// The lines a search of the whole text picks hold every match that searching each
+    /// line finds: patterns that match across lines, at a line's start or end, empty, at
+    /// a `\r\n`, or with flags.
+    #[test]
+    fn lines_picked_from_the_whole_text_hold_every_match() {
+        let patterns = [
+            r"(?P<n>[0-9]+)件",
+            r"^共",
+            r"件$",
+            r"^$",
+            r"x*",
+            r"\s*共",
+            r"【[^】]{0,40}】",
+            r"(?s)申.*件",
+            r"(?:XX|ＸＸ)+",
+            r"\b12\b",
+            r"(?-m)^共",
+            r"\A共",
+            r"件\z",
+        ];
+        let body = "收到申请12件，办结3件；共5件\r\n共计【单位\n名称】共XXＸＸ件\n\n中文x文xx\n【未完\n共 12 件\n| 表 | 格 |\n共";
+        let lines: Vec<(usize, &str)> = body.lines().enumerate().collect();
+        for p in patterns {
+            let re = Regex::new(p).expect("pattern");
+            let text = crate::schema::text_regex(p);
+            assert_eq!(
+                text.is_none(),
+                p.contains("(?-") || p.contains("\\A") || p.contains("\\z"),
+                "{p}"
+            );
+            let mut slot = None;
+            let mut matcher = Matcher::new(&re, text.as_ref(), &mut slot);
+            let all = |m: &mut Matcher, lines: &[(usize, &str)]| -> Vec<(usize, usize, usize)> {
+                lines
+                    .iter()
+                    .flat_map(|&(no, line)| {
+                        m.all(line)
+                            .filter_map(|c| c.get_match().map(|x| (no, x.start(), x.end())))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            };
+            let want = all(&mut matcher, &lines);
+            let picked = matcher.lines(body, &lines);
+            assert_eq!(all(&mut matcher, &picked), want, "{p}");
+            // Twice, with the caches warm.
+            let picked = matcher.lines(body, &lines);
+            assert_eq!(all(&mut matcher, &picked), want, "{p}");
+        }
+        // Most lines are not searched on their own: here only the two lines a match
+        // across them touches (neither holds one of its own).
+        let re = Regex::new(r"【[^】]{0,8}】").expect("pattern");
+        let text = crate::schema::text_regex(r"【[^】]{0,8}】");
+        let mut slot = None;
+        let mut matcher = Matcher::new(&re, text.as_ref(), &mut slot);
+        assert_eq!(matcher.lines(body, &lines), vec![lines[1], lines[2]]);
+    }
+
+    #[test]
     fn matcher_matches_like_find_iter() {
         let patterns = [
             r"(?P<n>[0-9]+)件",
@@ -1314,7 +1438,7 @@ mod prose_tests {
             let re = Regex::new(p).expect("pattern");
             let reference = regex::Regex::new(p).expect("pattern");
             let mut slot = None;
-            let mut matcher = Matcher::new(&re, &mut slot);
+            let mut matcher = Matcher::new(&re, None, &mut slot);
             for line in lines {
                 let got: Vec<(usize, usize)> = matcher
                     .all(line)

@@ -352,8 +352,31 @@ struct RuleDerived {
     cross_year: bool,
     /// `patterns` that compile, in order (one that does not is skipped).
     regexes: Vec<regex_automata::meta::Regex>,
+    /// The same patterns for a whole text at once (see [`Rule::text_regexes`]).
+    text_regexes: Vec<Option<regex_automata::meta::Regex>>,
     /// One matcher for all `allow` words; None when there are none.
     allow: Option<regex::Regex>,
+}
+
+/// `pattern` compiled for [`Rule::text_regexes`].
+pub(crate) fn text_regex(pattern: &str) -> Option<regex_automata::meta::Regex> {
+    let flag_off = pattern.match_indices("(?").any(|(at, _)| {
+        pattern[at + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
+            .any(|c| c == '-')
+    });
+    if flag_off || pattern.contains("\\A") || pattern.contains("\\z") {
+        return None;
+    }
+    regex_automata::meta::Builder::new()
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .multi_line(true)
+                .crlf(true),
+        )
+        .build(pattern)
+        .ok()
 }
 
 /// One term of a sum rule: `key`, `-key`, `previous.key`, `-previous.key`.
@@ -398,11 +421,14 @@ impl Rule {
             let left: Vec<Term> = self.left.iter().map(|t| Term::parse(t)).collect();
             let right: Vec<Term> = self.right.iter().map(|t| Term::parse(t)).collect();
             let cross_year = left.iter().chain(&right).any(|t| t.previous);
-            let regexes = self
+            let (regexes, text_regexes) = self
                 .patterns
                 .iter()
-                .filter_map(|p| regex_automata::meta::Regex::new(p).ok())
-                .collect();
+                .filter_map(|p| {
+                    let re = regex_automata::meta::Regex::new(p).ok()?;
+                    Some((re, text_regex(p)))
+                })
+                .unzip();
             let allow = (!self.allow.is_empty())
                 .then(|| {
                     let words: Vec<String> = self.allow.iter().map(|w| regex::escape(w)).collect();
@@ -414,6 +440,7 @@ impl Rule {
                 right,
                 cross_year,
                 regexes,
+                text_regexes,
                 allow,
             }
         })
@@ -445,6 +472,16 @@ impl Rule {
     /// The rule's `patterns`, compiled once; patterns that do not compile are left out.
     pub fn regexes(&self) -> &[regex_automata::meta::Regex] {
         &self.derived().regexes
+    }
+
+    /// For each of [`Rule::regexes`], the pattern compiled to search a whole text, whose
+    /// lines are matched one by one, at once: `^` and `$` match at each line's start and
+    /// end (`\n` or `\r\n`). A line with a match has a match of this one touching it,
+    /// so only those lines need a search of their own (see `check::Matcher`). `None` for
+    /// a pattern where that does not hold: one with `\A` or `\z` (a line's start and
+    /// end, but the text's here) or a flag turned off (`(?-m)`).
+    pub fn text_regexes(&self) -> &[Option<regex_automata::meta::Regex>] {
+        &self.derived().text_regexes
     }
 
     /// True when `text` contains one of the `allow` words.
