@@ -1357,10 +1357,6 @@ mod live_tests {
 mod prose_tests {
     use super::*;
 
-    /// The matcher finds what `regex`'s `find_iter` finds, on line after line with the
-    /// same cache: several matches a line, anchors at the line's start only, empty
-    /// matches stepping over multi-byte characters.
-    #[test]
     /// The lines a search of the whole text picks hold every match that searching each
     /// line finds: patterns that match across lines, at a line's start or end, empty, at
     /// a `\r\n`, or with flags.
@@ -1419,6 +1415,9 @@ mod prose_tests {
         assert_eq!(matcher.lines(body, &lines), vec![lines[1], lines[2]]);
     }
 
+    /// The matcher finds what `regex`'s `find_iter` finds, on line after line with the
+    /// same cache: several matches a line, anchors at the line's start only, empty
+    /// matches stepping over multi-byte characters.
     #[test]
     fn matcher_matches_like_find_iter() {
         let patterns = [
