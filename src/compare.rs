@@ -509,7 +509,13 @@ pub struct CompareTable {
     pub section: String,
     pub caption: String,
     pub unit: Option<String>,
+    /// The blocks: what `partials/compare_table.html` loops over. Pages get the table
+    /// made, as `html`, not the blocks.
+    #[serde(skip)]
     pub blocks: Vec<CompareBlock>,
+    /// The whole table as HTML, made by the render stage (`partials/compare_table.html`
+    /// once per format's table and pair of years, with the page's body rows put in).
+    pub html: String,
     pub cells: usize,
     pub changed: usize,
     /// The layout this table was filled in (its header rows and stubs).
@@ -1653,6 +1659,7 @@ fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayo
             caption: t.caption.clone(),
             unit: t.unit.clone(),
             blocks,
+            html: String::new(),
             cells: 0,
             changed: 0,
             layout: None,
@@ -1739,6 +1746,7 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
         caption: t.caption.clone(),
         unit: t.unit.clone(),
         blocks,
+        html: String::new(),
         cells: cells_total,
         changed,
         layout: Some(layout.clone()),

@@ -43,6 +43,7 @@ pub const TEMPLATES: &[&str] = &[
     "year_compare.html",
     // Rendered once per format's table, not per page (see `SiteRender::table_layout`).
     "partials/table.html",
+    "partials/compare_table.html",
     "partials/table_head.html",
     "partials/table_stubs.html",
 ];
@@ -412,6 +413,11 @@ pub struct SiteRender<'a> {
     pair_html: std::sync::Mutex<
         HashMap<(String, usize), std::sync::Arc<Vec<(tables::Html, Vec<tables::Html>)>>>,
     >,
+    /// Comparison tables made by `partials/compare_table.html`, by (format, table, first
+    /// year, second year): the same for every agency's pair of those years.
+    #[allow(clippy::type_complexity)]
+    pair_tables:
+        std::sync::Mutex<HashMap<(String, usize, i32, i32), std::sync::Arc<tables::Spliced>>>,
 }
 
 /// What `partials/table_head.html` sees as `block`.
@@ -481,6 +487,7 @@ impl<'a> SiteRender<'a> {
             data_keys: (0..lib.reports.len()).map(|_| OnceLock::new()).collect(),
             formats: crate::opendata::Formats::new(registry, config.csv_labels),
             pair_html: Default::default(),
+            pair_tables: Default::default(),
         }
     }
 
@@ -1206,8 +1213,72 @@ impl<'a> SiteRender<'a> {
                 block.body_html = body;
                 block.rows = Vec::new();
             }
+            let spliced = self.pair_table(&layout, table, view.y1, view.y2)?;
+            table.html = spliced.fill(|n| table.blocks.get(n).map(|b| b.body_html.as_str()));
+            table.blocks = Vec::new();
         }
         Ok(())
+    }
+
+    /// A comparison table as `partials/compare_table.html` makes it for a format's table
+    /// and two years, with marks where a page's body rows go (as [`Self::table_layout`]
+    /// for report tables): made for the first page, shared by the rest. The partial sees
+    /// `table` (`{key, id, section, caption, unit, blocks}`, each block `{id, caption,
+    /// head_html, leaves, years_html, body_html}`) and `compare` (`{y1, y2}`), with the
+    /// portal, `lang` and `theme`. `table` is a page's (with its header rows made).
+    fn pair_table(
+        &self,
+        layout: &crate::compare::PairLayout,
+        table: &crate::compare::CompareTable,
+        y1: i32,
+        y2: i32,
+    ) -> Result<std::sync::Arc<tables::Spliced>, Error> {
+        let key = (layout.format.clone(), layout.index, y1, y2);
+        if let Some(made) = self
+            .pair_tables
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return Ok(made);
+        }
+        let mut blocks = table.blocks.clone();
+        for (i, b) in blocks.iter_mut().enumerate() {
+            b.body_html = tables::body_mark(i);
+        }
+        #[derive(Serialize)]
+        struct Table<'t> {
+            key: &'t str,
+            id: &'t str,
+            section: &'t str,
+            caption: &'t str,
+            unit: &'t Option<String>,
+            blocks: &'t [crate::compare::CompareBlock],
+        }
+        #[derive(Serialize)]
+        struct Years {
+            y1: i32,
+            y2: i32,
+        }
+        let mut ctx = self.base("", "table").build();
+        ctx.insert(
+            "table",
+            &Table {
+                key: &table.key,
+                id: &table.id,
+                section: &table.section,
+                caption: &table.caption,
+                unit: &table.unit,
+                blocks: &blocks,
+            },
+        );
+        ctx.insert("compare", &Years { y1, y2 });
+        let html = self.theme.render("partials/compare_table.html", &ctx)?;
+        let made = std::sync::Arc::new(tables::Spliced::of(&html, blocks.len()));
+        if let Ok(mut m) = self.pair_tables.lock() {
+            m.entry(key).or_insert_with(|| made.clone());
+        }
+        Ok(made)
     }
 
     /// The key of a file made from report `i`'s data alone (its `data.json`, `data.csv`,
@@ -1307,7 +1378,8 @@ impl<'a> SiteRender<'a> {
                     self.table_layout(&r.format, i, t, d)
                         .map(|(layout, spliced)| {
                             let mut view = layout.fill(d, &marks);
-                            view.html = spliced[usize::from(view.has_computed)].fill(&view.blocks);
+                            view.html = spliced[usize::from(view.has_computed)]
+                                .fill(|n| view.blocks.get(n).map(|b| b.body_html.as_str()));
                             view.blocks = Vec::new();
                             (t.key.clone(), view)
                         }),

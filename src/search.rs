@@ -114,79 +114,84 @@ fn is_cjk(c: char) -> bool {
 /// lowercased ASCII words. The search page's script tokenises queries the same way.
 pub fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    each_token(text, |t| out.push(t.to_string()));
+    each_token(text, |t| {
+        out.push(match t {
+            Tok::Chars(n) => chars_text(n),
+            Tok::Word(w) => w.to_owned(),
+        })
+    });
     out
 }
 
-/// A token without an allocation for the common case (Chinese characters): one or two
-/// characters packed in a number (the second 0 when there is one), so that tokens sort,
-/// compare and hash as integers.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Token {
+/// A token as [`each_token`] finds it: one or two Chinese characters packed in a number
+/// (the second 0 when there is one), so that they hash as an integer and need no
+/// allocation, or a word, lent.
+enum Tok<'w> {
     Chars(u64),
-    Word(String),
+    Word(&'w str),
 }
 
-impl Token {
-    fn one(a: char) -> Token {
-        Token::Chars(u64::from(a) << 32)
-    }
-
-    fn two(a: char, b: char) -> Token {
-        Token::Chars(u64::from(a) << 32 | u64::from(b))
-    }
+fn one(a: char) -> u64 {
+    u64::from(a) << 32
 }
 
-impl std::fmt::Display for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Token::Chars(n) => {
-                let char_of = |c: u64| char::from_u32(c as u32);
-                for c in [char_of(n >> 32), char_of(n & 0xFFFF_FFFF)] {
-                    match c {
-                        Some(c) if c != '\0' => write!(f, "{c}")?,
-                        _ => {}
-                    }
-                }
-                Ok(())
-            }
-            Token::Word(w) => f.write_str(w),
-        }
-    }
+fn two(a: char, b: char) -> u64 {
+    u64::from(a) << 32 | u64::from(b)
 }
 
-/// Calls `f` with each token of `text`, in order (see [`tokens`]).
-fn each_token(text: &str, mut f: impl FnMut(Token)) {
-    let mut run: Vec<char> = Vec::new();
+/// The text of a token of one or two characters (see [`one`] and [`two`]).
+fn chars_text(n: u64) -> String {
+    [n >> 32, n & 0xFFFF_FFFF]
+        .into_iter()
+        .filter_map(|c| char::from_u32(c as u32))
+        .filter(|&c| c != '\0')
+        .collect()
+}
+
+/// Calls `f` with each token of `text`, in order (see [`tokens`]). One pass, without a
+/// buffer for a run of Chinese characters: each character makes a pair with the one
+/// before it, and a run of one character is that character.
+fn each_token(text: &str, mut f: impl FnMut(Tok<'_>)) {
+    // The last character of the current run of CJK characters, and whether the run has
+    // made a pair yet.
+    let mut run: Option<(char, bool)> = None;
     let mut word = String::new();
-    let flush_run = |run: &mut Vec<char>, f: &mut dyn FnMut(Token)| {
-        if run.len() == 1 {
-            f(Token::one(run[0]));
+    let end_run = |run: &mut Option<(char, bool)>, f: &mut dyn FnMut(Tok<'_>)| {
+        if let Some((c, false)) = run.take() {
+            f(Tok::Chars(one(c)));
         }
-        for pair in run.windows(2) {
-            f(Token::two(pair[0], pair[1]));
-        }
-        run.clear();
     };
     for c in text.chars() {
         if is_cjk(c) {
             if !word.is_empty() {
-                f(Token::Word(std::mem::take(&mut word)));
+                f(Tok::Word(&word));
+                word.clear();
             }
-            run.push(c);
+            run = Some(match run {
+                Some((prev, _)) => {
+                    f(Tok::Chars(two(prev, c)));
+                    (c, true)
+                }
+                None => (c, false),
+            });
         } else if c.is_alphanumeric() {
-            flush_run(&mut run, &mut f);
-            word.extend(c.to_lowercase());
+            end_run(&mut run, &mut f);
+            if c.is_ascii() {
+                word.push(c.to_ascii_lowercase());
+            } else {
+                word.extend(c.to_lowercase());
+            }
         } else {
-            flush_run(&mut run, &mut f);
+            end_run(&mut run, &mut f);
             if !word.is_empty() {
-                f(Token::Word(std::mem::take(&mut word)));
+                f(Tok::Word(&word));
+                word.clear();
             }
         }
     }
-    flush_run(&mut run, &mut f);
+    end_run(&mut run, &mut f);
     if !word.is_empty() {
-        f(Token::Word(word));
+        f(Tok::Word(&word));
     }
 }
 
@@ -203,7 +208,8 @@ fn push_base36(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.extend(buf[i..].iter().map(|&b| b as char));
+    // The digits are ASCII.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -235,46 +241,61 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
     // appended to each token's list, delta-encoded at once (ids only grow, so a token met
     // twice in a section is its list's last id), so memory stays near the size of the
     // index itself. At 10,000 reports, holding every posting first took 250 MiB.
+    #[derive(Default)]
     struct List {
         encoded: String,
         last: u64,
     }
+    impl List {
+        fn add(&mut self, id: u64) {
+            if !self.encoded.is_empty() {
+                // A token met again in the same section: one posting is enough.
+                if self.last == id {
+                    return;
+                }
+                self.encoded.push(',');
+            }
+            push_base36(&mut self.encoded, id - self.last);
+            self.last = id;
+        }
+    }
     const CHUNK: usize = 64;
-    let mut by_token: std::collections::HashMap<Token, List, crate::fingerprint::FxBuild> =
+    // Chinese tokens (most) by their number, words by their text.
+    let mut by_chars: std::collections::HashMap<u64, List, crate::fingerprint::FxBuild> =
+        std::collections::HashMap::default();
+    let mut by_word: std::collections::HashMap<String, List, crate::fingerprint::FxBuild> =
         std::collections::HashMap::default();
     for (c, chunk) in docs.chunks(CHUNK).enumerate() {
-        let per_doc: Vec<Vec<(Token, u64)>> = chunk
+        #[allow(clippy::type_complexity)]
+        let per_doc: Vec<(Vec<(u64, u64)>, Vec<(String, u64)>)> = chunk
             .par_iter()
             .enumerate()
             .map(|(d, doc)| {
-                let mut out = Vec::new();
+                let (mut chars, mut words) = (Vec::with_capacity(1024), Vec::new());
                 for (s, (_, _, text)) in doc.sections.iter().enumerate().take(64) {
                     let id = (c * CHUNK + d) as u64 * 64 + s as u64;
-                    each_token(text, |t| out.push((t, id)));
+                    each_token(text, |t| match t {
+                        Tok::Chars(n) => chars.push((n, id)),
+                        Tok::Word(w) => words.push((w.to_owned(), id)),
+                    });
                 }
-                out
+                (chars, words)
             })
             .collect();
-        for (token, id) in per_doc.into_iter().flatten() {
-            let list = by_token.entry(token).or_insert(List {
-                encoded: String::new(),
-                last: 0,
-            });
-            if !list.encoded.is_empty() {
-                // A token met again in the same section: one posting is enough.
-                if list.last == id {
-                    continue;
-                }
-                list.encoded.push(',');
+        for (chars, words) in per_doc {
+            for (token, id) in chars {
+                by_chars.entry(token).or_default().add(id);
             }
-            push_base36(&mut list.encoded, id - list.last);
-            list.last = id;
+            for (token, id) in words {
+                by_word.entry(token).or_default().add(id);
+            }
         }
     }
     // Written in the tokens' text order, so the index is the same in every build.
-    let mut postings: Vec<(String, String)> = by_token
+    let mut postings: Vec<(String, String)> = by_chars
         .into_iter()
-        .map(|(t, list)| (t.to_string(), list.encoded))
+        .map(|(t, list)| (chars_text(t), list.encoded))
+        .chain(by_word.into_iter().map(|(t, list)| (t, list.encoded)))
         .collect();
     postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     // Serialized straight from the lists, without a JSON tree of the whole index.

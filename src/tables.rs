@@ -428,9 +428,10 @@ impl Spliced {
         Spliced { pieces }
     }
 
-    /// The table's HTML with the body rows of `blocks` (a filled view's) put in.
-    pub fn fill(&self, blocks: &[BlockView]) -> String {
-        let body = |n: usize| blocks.get(n).map_or("", |b| b.body_html.as_str());
+    /// The table's HTML with each block's body rows (`body(block)`, a filled view's) put
+    /// in; a block without any gets none.
+    pub fn fill<'b>(&self, body: impl Fn(usize) -> Option<&'b str>) -> String {
+        let body = |n: usize| body(n).unwrap_or_default();
         let size = self
             .pieces
             .iter()
@@ -610,16 +611,22 @@ mod tests {
         };
         // A mark printed twice gets the rows twice; text that only looks like a mark (or
         // names a block the table does not have) stays as it is.
+        let two = [block("<tr>甲</tr>"), block("<tr>乙</tr>")];
+        let one = [block("<tr>甲</tr>")];
+        let bodies = |blocks: &[BlockView]| {
+            let blocks = blocks.to_vec();
+            spliced.fill(|n| blocks.get(n).map(|b| b.body_html.as_str()))
+        };
         assert_eq!(
-            spliced.fill(&[block("<tr>甲</tr>"), block("<tr>乙</tr>")]),
+            bodies(&two),
             "<table><tr>甲</tr></table><p>\u{E000}x\u{E001}\u{E000}9\u{E001}</p><table><tr>乙</tr><tr>甲</tr></table>"
         );
         // A page with fewer blocks than the layout gets nothing for the missing ones.
         assert_eq!(
-            spliced.fill(&[block("<tr>甲</tr>")]),
+            bodies(&one),
             "<table><tr>甲</tr></table><p>\u{E000}x\u{E001}\u{E000}9\u{E001}</p><table><tr>甲</tr></table>"
         );
-        assert_eq!(Spliced::of("无表", 0).fill(&[]), "无表");
+        assert_eq!(Spliced::of("无表", 0).fill(|_| None), "无表");
     }
     use crate::decimal::Decimal;
     use crate::model::{BlockData, Cell};
