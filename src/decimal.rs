@@ -44,6 +44,15 @@ impl Decimal {
 
     /// Parses `123`, `-4`, `2595.45`, `0.0001`. No exponent, no thousands separators.
     pub fn parse(text: &str) -> Result<Decimal, DecimalError> {
+        // Most cells are a few digits: read without the general path's passes.
+        let b = text.as_bytes();
+        if !b.is_empty() && b.len() <= MAX_WHOLE_DIGITS && b.iter().all(u8::is_ascii_digit) {
+            let units = b.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+            return Ok(Decimal {
+                units: units * 10i64.pow(MAX_SCALE),
+                scale: 0,
+            });
+        }
         let t = text.trim();
         let (neg, digits) = match t.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -206,6 +215,30 @@ impl fmt::Display for Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_alone_read_as_the_general_path_reads_them() {
+        // `+` sends a text down the general path.
+        for text in [
+            "0",
+            "7",
+            "0012",
+            "24523",
+            "99999999999999",
+            "00000000000000",
+        ] {
+            assert_eq!(
+                Decimal::parse(text),
+                Decimal::parse(&format!("+{text}")),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Decimal::parse("000000000000001"),
+            Decimal::parse("+000000000000001")
+        );
+        assert!(Decimal::parse("999999999999999").is_err());
+    }
 
     #[test]
     fn parses_and_prints_exactly() {

@@ -441,6 +441,16 @@ mod fast {
     /// `true`, `false` or `null`.
     fn plain_kind(text: &str, in_flow: bool) -> Option<NodeKind> {
         let bytes = text.as_bytes();
+        // Most scalars of a report are cells: digits alone, a number (as below, sooner).
+        if (1..=18).contains(&bytes.len())
+            && (bytes.len() == 1 || bytes[0] != b'0')
+            && bytes.iter().all(u8::is_ascii_digit)
+        {
+            let n = bytes
+                .iter()
+                .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+            return Some(NodeKind::Int(n.into()));
+        }
         // Indicators that start other kinds of node, and text that a plain scalar cannot hold.
         if matches!(
             bytes[0],
