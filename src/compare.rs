@@ -276,6 +276,23 @@ pub fn figure_comparable(a: &Schema, b: &Schema, key: &str) -> bool {
         .all(|t| decl.tables.iter().any(|d| d == t))
 }
 
+/// Whether one row's figure or rate compares between two formats, remembered by pair of
+/// formats: a row of an agency's history asks once per year, mostly of the same pair.
+#[derive(Default)]
+struct Comparability(Vec<(*const Schema, *const Schema, bool)>);
+
+impl Comparability {
+    fn of(&mut self, a: &Schema, b: &Schema, find: impl FnOnce() -> bool) -> bool {
+        let key = (a as *const Schema, b as *const Schema);
+        if let Some(&(_, _, known)) = self.0.iter().find(|(x, y, _)| (*x, *y) == key) {
+            return known;
+        }
+        let known = find();
+        self.0.push((key.0, key.1, known));
+        known
+    }
+}
+
 /// True when rate `key` compares between formats `a` and `b`.
 pub fn rate_comparable(a: &Schema, b: &Schema, key: &str) -> bool {
     let (Some(ra), Some(rb)) = (
@@ -655,7 +672,7 @@ pub struct Comparisons<'a> {
     lib: &'a Library,
     registry: &'a Registry,
     computed: Vec<Computed<'a>>,
-    index: HashMap<(&'a str, i32), usize>,
+    index: HashMap<(&'a str, i32), usize, crate::fingerprint::FxBuild>,
     /// Each agency's reports, oldest first.
     by_agency: BTreeMap<&'a str, Vec<usize>>,
     /// Each year's reports, in library order (by agency id).
@@ -698,7 +715,7 @@ impl<'a> Comparisons<'a> {
                 compute(r, schema, schema.and_then(|s| recipes.get(s.id.as_str())))
             })
             .collect();
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         let mut by_agency: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
         for (i, r) in lib.reports.iter().enumerate() {
@@ -984,9 +1001,10 @@ impl<'a> Comparisons<'a> {
                 .map(|t| (*t).to_owned())
                 .unwrap_or_default();
             let (gid, caption) = group_of(schema, &table);
+            let mut comparable = Comparability::default();
             let cells = numeric
                 .iter()
-                .map(|c| self.history_cell(id, c, key, false))
+                .map(|c| self.history_cell(id, c, key, false, &mut comparable))
                 .collect();
             push(
                 gid.clone(),
@@ -1022,9 +1040,10 @@ impl<'a> Comparisons<'a> {
                 .and_then(|f| f.tables().first().map(|t| (*t).to_owned()))
                 .unwrap_or_default();
             let (gid, caption) = group_of(schema, &table);
+            let mut comparable = Comparability::default();
             let cells = numeric
                 .iter()
-                .map(|c| self.history_cell(id, c, key, true))
+                .map(|c| self.history_cell(id, c, key, true, &mut comparable))
                 .collect();
             push(
                 gid.clone(),
@@ -1053,7 +1072,14 @@ impl<'a> Comparisons<'a> {
         groups
     }
 
-    fn history_cell(&self, id: &str, c: &Computed, key: &str, is_rate: bool) -> HistoryCell {
+    fn history_cell(
+        &self,
+        id: &str,
+        c: &Computed,
+        key: &str,
+        is_rate: bool,
+        comparable: &mut Comparability,
+    ) -> HistoryCell {
         let year = c.report.year;
         let value_of = |c: &Computed| -> Option<String> {
             if is_rate {
@@ -1092,11 +1118,13 @@ impl<'a> Comparisons<'a> {
             cell.why = Some("no_previous");
             return cell;
         };
-        let comparable = if is_rate {
-            rate_comparable(sa, sb, key)
-        } else {
-            figure_comparable(sa, sb, key)
-        };
+        let comparable = comparable.of(sa, sb, || {
+            if is_rate {
+                rate_comparable(sa, sb, key)
+            } else {
+                figure_comparable(sa, sb, key)
+            }
+        });
         if !has(prev) {
             cell.why = Some("missing");
             return cell;

@@ -620,9 +620,13 @@ impl<'a> SiteRender<'a> {
                 return Ok(template(ctx, "years.html"));
             }
             PageKind::Agency(id) => {
-                let Some(a) = self.agencies().iter().find(|a| a.id == id) else {
+                // The agencies are in id order (a search per page made the pages
+                // quadratic in agencies).
+                let agencies = self.agencies();
+                let Ok(at) = agencies.binary_search_by(|a| a.id.cmp(id.as_str())) else {
                     return Ok(Prepared::Missing);
                 };
+                let a = &agencies[at];
                 let mut ctx = self.base("../../", "agency");
                 ctx.insert("agency", a);
                 let mut history = self.compared().agency(a.id);
@@ -909,6 +913,7 @@ impl<'a> SiteRender<'a> {
     }
 
     /// Agencies: the registry, else the newest report, gives the current name and kind.
+    /// Every agency with its reports, in id order.
     fn agencies(&self) -> &Vec<AgencyView<'a>> {
         self.agencies.get_or_init(|| {
             self.lib
