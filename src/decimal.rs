@@ -106,6 +106,14 @@ impl Decimal {
         (scale == 0).then(|| units / 10i64.pow(MAX_SCALE))
     }
 
+    /// The value as it is held (its units and places), for a key to hash in one piece.
+    pub fn key_bytes(&self) -> [u8; 9] {
+        let mut out = [0; 9];
+        out[..8].copy_from_slice(&self.units.to_le_bytes());
+        out[8] = self.scale;
+        out
+    }
+
     /// The value in ten-thousandths, for arithmetic (wide, so products cannot overflow).
     pub fn units(&self) -> i128 {
         i128::from(self.units)

@@ -1304,17 +1304,26 @@ impl<'a> SiteRender<'a> {
         let mut h = crate::fingerprint::hasher();
         (&r.file, &r.title, &r.agency, &r.agency_id, r.agency_kind).hash(&mut h);
         (r.year, r.published, &r.format, r.sample).hash(&mut h);
+        // The cells are gathered and hashed in one piece: hashing each value on its own
+        // was most of this key's time.
+        let mut cells = Vec::with_capacity(4096);
         for t in &r.tables {
             t.key.hash(&mut h);
+            cells.clear();
             for block in &t.blocks {
                 for row in block.rows() {
-                    row.len().hash(&mut h);
+                    cells.extend_from_slice(&(row.len() as u32).to_le_bytes());
                     for cell in row {
-                        let computed = matches!(cell.origin, crate::model::Origin::Computed);
-                        (cell.value, computed).hash(&mut h);
+                        cells.extend_from_slice(&cell.value.key_bytes());
+                        cells.push(u8::from(matches!(
+                            cell.origin,
+                            crate::model::Origin::Computed
+                        )));
                     }
                 }
+                cells.push(b'|');
             }
+            cells.hash(&mut h);
         }
         self.registry
             .get(&r.format)
