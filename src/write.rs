@@ -82,15 +82,22 @@ fn read_manifest(output: &Path) -> HashMap<String, Entry> {
 
 fn manifest_text(entries: &HashMap<String, Entry>) -> String {
     use std::fmt::Write as _;
-    let mut paths: Vec<&String> = entries.keys().collect();
-    paths.sort();
+    // Sorted by path (in parallel: 40,000 paths at 10,000 reports, at the end of a build
+    // when nothing else runs), each line written without a second lookup.
+    let mut rows: Vec<(&str, &Entry)> = entries.iter().map(|(p, e)| (p.as_str(), e)).collect();
+    rows.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut out = String::with_capacity(MARKER_TEXT.len() + entries.len() * 80);
     out.push_str(MARKER_TEXT);
     out.push_str(MANIFEST_HEADER);
     out.push('\n');
-    for p in paths {
-        let e = entries[p];
-        let _ = writeln!(out, "{:016x}\t{}\t{}\t{p}", e.source, e.len, e.mtime);
+    for (p, e) in rows {
+        let _ = write!(out, "{:016x}\t", e.source);
+        crate::decimal::push_digits(&mut out, e.len.into());
+        out.push('\t');
+        crate::decimal::push_digits(&mut out, e.mtime);
+        out.push('\t');
+        out.push_str(p);
+        out.push('\n');
     }
     out
 }
