@@ -550,7 +550,8 @@ pub struct PairLayout {
     pub index: usize,
     /// The table with its header rows and stubs, and no cells.
     pub table: CompareTable,
-    /// Each block's rows' cells: the start of their three `td`s (see [`pair_layout`]).
+    /// Each block's rows' cells: the start of their three `td`s, up to the years' numbers and
+    /// the change's class (see [`pair_layout`]).
     cells: Vec<Vec<Vec<[String; 3]>>>,
 }
 
@@ -1626,15 +1627,20 @@ fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayo
                             })
                             .collect();
                     }
-                    // Each cell's three `td`s, up to their `headers`' closing quote: the
-                    // official headers and the leaf column's year or change sub-header.
+                    // Each cell's three `td`s, with their `headers` (the official headers
+                    // and the leaf column's year or change sub-header).
                     let row_cells: Vec<[String; 3]> = row
                         .cells
                         .iter()
                         .map(|cell| {
                             let leaf = cell.headers.split(' ').next_back().unwrap_or_default();
-                            ["a", "b", "d"]
-                                .map(|sub| format!("<td headers=\"{} {leaf}{sub}\"", cell.headers))
+                            // The years' cells whole up to their number, the change's up
+                            // to its class.
+                            [
+                                format!("<td headers=\"{} {leaf}a\">", cell.headers),
+                                format!("<td headers=\"{} {leaf}b\">", cell.headers),
+                                format!("<td headers=\"{} {leaf}d\" class=\"", cell.headers),
+                            ]
                         })
                         .collect();
                     block_cells.push(row_cells);
@@ -1724,28 +1730,20 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
                             changed += 1;
                         }
                         let (mut b1, mut b2, mut b3) = ([0; 24], [0; 24], [0; 24]);
-                        let values = [
-                            ("", c1.value.format(&mut b1), None),
-                            ("", c2.value.format(&mut b2), None),
-                            (
-                                if d.units() > 0 { "+" } else { "" },
-                                d.format(&mut b3),
-                                Some(direction(d.units())),
-                            ),
-                        ];
                         // Numbers need no escaping: digits, a sign and a point.
-                        for (start, (sign, text, class)) in starts.iter().zip(values) {
+                        for (start, text) in starts[..2]
+                            .iter()
+                            .zip([c1.value.format(&mut b1), c2.value.format(&mut b2)])
+                        {
                             html.push_str(start);
-                            if let Some(class) = class {
-                                html.push_str(" class=\"");
-                                html.push_str(class);
-                                html.push('"');
-                            }
-                            html.push('>');
-                            html.push_str(sign);
                             html.push_str(text);
                             html.push_str("</td>");
                         }
+                        html.push_str(&starts[2]);
+                        html.push_str(direction(d.units()));
+                        html.push_str(if d.units() > 0 { "\">+" } else { "\">" });
+                        html.push_str(d.format(&mut b3));
+                        html.push_str("</td>");
                     }
                     CompareRow {
                         stubs: Vec::new(),
