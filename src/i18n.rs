@@ -325,10 +325,21 @@ fn literal_call(expr: &str) -> Option<(&str, Vec<(&str, &str)>)> {
     Some((key?, args))
 }
 
-/// Where the parenthesis that `src` is inside closes (outside strings), by byte.
-fn closing_paren(src: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote = None;
+/// What [`scan`] finds in an expression's text.
+struct Scan {
+    /// The commas outside strings and brackets.
+    commas: Vec<usize>,
+    /// The first closing bracket that closes none opened in the text.
+    end: Option<usize>,
+    /// Whether a string or bracket is still open at the end.
+    open: bool,
+}
+
+/// Reads `src` byte by byte, keeping track of strings and brackets (enough of Tera's
+/// syntax to find a call's arguments).
+fn scan(src: &str) -> Scan {
+    let (mut depth, mut quote) = (0usize, None);
+    let mut commas = Vec::new();
     for (i, c) in src.bytes().enumerate() {
         match quote {
             Some(q) if c == q => quote = None,
@@ -336,38 +347,43 @@ fn closing_paren(src: &str) -> Option<usize> {
             None => match c {
                 b'"' | b'\'' | b'`' => quote = Some(c),
                 b'(' | b'[' | b'{' => depth += 1,
-                b')' if depth == 0 => return Some(i),
-                b')' | b']' | b'}' => depth = depth.checked_sub(1)?,
+                b')' | b']' | b'}' if depth == 0 => {
+                    return Scan {
+                        commas,
+                        end: Some(i),
+                        open: false,
+                    };
+                }
+                b')' | b']' | b'}' => depth -= 1,
+                b',' if depth == 0 => commas.push(i),
                 _ => {}
             },
         }
     }
-    None
+    Scan {
+        commas,
+        end: None,
+        open: quote.is_some() || depth != 0,
+    }
+}
+
+/// Where the parenthesis that `src` is inside closes (outside strings), by byte.
+fn closing_paren(src: &str) -> Option<usize> {
+    scan(src).end.filter(|&i| src.as_bytes()[i] == b')')
 }
 
 /// A call's arguments split at the commas between them (outside strings and brackets);
 /// `None` for an empty argument (other than after the last comma).
 fn split_args(src: &str) -> Option<Vec<&str>> {
-    let mut out = Vec::new();
-    let (mut depth, mut quote, mut start) = (0usize, None, 0);
-    for (i, c) in src.bytes().enumerate() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                b'"' | b'\'' | b'`' => quote = Some(c),
-                b'(' | b'[' | b'{' => depth += 1,
-                b')' | b']' | b'}' => depth = depth.checked_sub(1)?,
-                b',' if depth == 0 => {
-                    out.push(&src[start..i]);
-                    start = i + 1;
-                }
-                _ => {}
-            },
-        }
-    }
-    if quote.is_some() || depth != 0 {
+    let found = scan(src);
+    if found.end.is_some() || found.open {
         return None;
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for &comma in &found.commas {
+        out.push(&src[start..comma]);
+        start = comma + 1;
     }
     let last = &src[start..];
     if !last.trim().is_empty() {
