@@ -276,6 +276,31 @@ pub fn figure_comparable(a: &Schema, b: &Schema, key: &str) -> bool {
         .all(|t| decl.tables.iter().any(|d| d == t))
 }
 
+/// A report's figure, or a rate's numerator and denominator (see
+/// `Comparisons::history_cell`).
+#[derive(Clone, Copy)]
+enum Number {
+    Figure(Option<Decimal>),
+    Rate(Option<(Decimal, Decimal)>),
+}
+
+impl Number {
+    fn is_some(&self) -> bool {
+        match self {
+            Number::Figure(v) => v.is_some(),
+            Number::Rate(r) => r.is_some(),
+        }
+    }
+
+    /// As the history shows it: the figure, or the rate as a percentage.
+    fn text(&self) -> Option<String> {
+        match self {
+            Number::Figure(v) => v.map(|v| v.to_string()),
+            Number::Rate(r) => r.and_then(|(n, d)| percent(n, d)),
+        }
+    }
+}
+
 /// Whether one row's figure or rate compares between two formats, remembered by pair of
 /// formats: a row of an agency's history asks once per year, mostly of the same pair.
 #[derive(Default)]
@@ -1082,28 +1107,23 @@ impl<'a> Comparisons<'a> {
         comparable: &mut Comparability,
     ) -> HistoryCell {
         let year = c.report.year;
-        let value_of = |c: &Computed| -> Option<String> {
+        // Each year's number, looked up once (a lookup is a search of the format's list).
+        let number = |c: &Computed| -> Number {
             if is_rate {
-                c.rate(key).and_then(|(n, d)| percent(n, d))
+                Number::Rate(c.rate(key))
             } else {
-                c.figure(key).map(|v| v.to_string())
+                Number::Figure(c.figure(key))
             }
         };
-        let value = value_of(c);
-        let has = |c: &Computed| {
-            if is_rate {
-                c.rate(key).is_some()
-            } else {
-                c.figure(key).is_some()
-            }
-        };
+        let now = number(c);
+        let value = now.text();
         let mut cell = HistoryCell {
             year,
             value: value.clone(),
             change: None,
             why: None,
         };
-        if !has(c) {
+        if !now.is_some() {
             cell.why = Some("missing");
             return cell;
         }
@@ -1126,7 +1146,8 @@ impl<'a> Comparisons<'a> {
                 figure_comparable(sa, sb, key)
             }
         });
-        if !has(prev) {
+        let before = number(prev);
+        if !before.is_some() {
             cell.why = Some("missing");
             return cell;
         }
@@ -1134,29 +1155,33 @@ impl<'a> Comparisons<'a> {
             cell.why = Some("incomparable");
             return cell;
         }
-        if is_rate {
-            let (Some(now), Some(before)) = (value.as_deref().and_then(tenths), value_of(prev))
-            else {
-                cell.why = Some("zero_denominator");
-                return cell;
-            };
-            let Some(before) = tenths(&before) else {
-                cell.why = Some("zero_denominator");
-                return cell;
-            };
-            let d = now - before;
-            cell.change = Some(Change {
-                diff: signed_pct(from_tenths(d)),
-                pct: None,
-                dir: direction(d.into()),
-            });
-        } else if let (Some(now), Some(before)) = (c.figure(key), prev.figure(key)) {
-            let d = now - before;
-            cell.change = Some(Change {
-                diff: signed(d),
-                pct: percent(d, before).map(signed_pct),
-                dir: direction(d.units()),
-            });
+        match (now, before) {
+            (Number::Rate(_), before) => {
+                let (Some(now), Some(before)) = (value.as_deref().and_then(tenths), before.text())
+                else {
+                    cell.why = Some("zero_denominator");
+                    return cell;
+                };
+                let Some(before) = tenths(&before) else {
+                    cell.why = Some("zero_denominator");
+                    return cell;
+                };
+                let d = now - before;
+                cell.change = Some(Change {
+                    diff: signed_pct(from_tenths(d)),
+                    pct: None,
+                    dir: direction(d.into()),
+                });
+            }
+            (Number::Figure(Some(now)), Number::Figure(Some(before))) => {
+                let d = now - before;
+                cell.change = Some(Change {
+                    diff: signed(d),
+                    pct: percent(d, before).map(signed_pct),
+                    dir: direction(d.units()),
+                });
+            }
+            _ => {}
         }
         cell
     }
