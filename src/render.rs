@@ -393,17 +393,8 @@ pub struct SiteRender<'a> {
     /// end of the build otherwise).
     gathered_docs: std::sync::Mutex<Option<Vec<SearchDoc>>>,
     /// Each format's tables laid out, with their headers rendered, and made by
-    /// `partials/table.html` (without and with computed cells), by (format, table).
-    #[allow(clippy::type_complexity)]
-    layouts: std::sync::Mutex<
-        HashMap<
-            (String, usize),
-            (
-                std::sync::Arc<TableView>,
-                std::sync::Arc<[tables::Spliced; 2]>,
-            ),
-        >,
-    >,
+    /// `partials/table.html`, by (format, table).
+    layouts: std::sync::Mutex<HashMap<(String, usize), TableLayout>>,
     /// Each report's data hashed, by library index (see `report_data_key`).
     data_keys: Vec<OnceLock<u64>>,
     /// What the reports' `data.csv` and `data.json` take from their format.
@@ -425,6 +416,13 @@ pub struct SiteRender<'a> {
 struct Head<'v> {
     header_rows: &'v [Vec<tables::HeaderCell>],
 }
+
+/// A format's table laid out (see [`SiteRender::table_layout`]), and made by
+/// `partials/table.html` without and with computed cells.
+type TableLayout = (
+    std::sync::Arc<TableView>,
+    std::sync::Arc<[tables::Spliced; 2]>,
+);
 
 /// What `partials/table.html` sees as `table`: a format's table with its blocks, each
 /// block's body rows a mark for the page's (see [`tables::Spliced`]).
@@ -912,8 +910,8 @@ impl<'a> SiteRender<'a> {
             .collect()
     }
 
-    /// Agencies: the registry, else the newest report, gives the current name and kind.
-    /// Every agency with its reports, in id order.
+    /// Every agency with its reports, in id order: the registry, else the newest report,
+    /// gives the current name and kind.
     fn agencies(&self) -> &Vec<AgencyView<'a>> {
         self.agencies.get_or_init(|| {
             self.lib
@@ -952,20 +950,13 @@ impl<'a> SiteRender<'a> {
     /// the rest. Those partials see `block` (`header_rows`), `row` (`stubs`) or `table`,
     /// with the portal, `lang` and `theme`, but no page. Rendering the table once rather
     /// than on every page saved 3 % of a build.
-    #[allow(clippy::type_complexity)]
     fn table_layout(
         &self,
         format: &str,
         index: usize,
         t: &crate::schema::Table,
         d: &crate::model::TableData,
-    ) -> Result<
-        (
-            std::sync::Arc<TableView>,
-            std::sync::Arc<[tables::Spliced; 2]>,
-        ),
-        Error,
-    > {
+    ) -> Result<TableLayout, Error> {
         let key = (format.to_owned(), index);
         if let Some(layout) = self.layouts.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(layout);
