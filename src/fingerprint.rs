@@ -153,9 +153,36 @@ compound! {
     SerializeTuple { serialize_element() }
     SerializeTupleStruct { serialize_field() }
     SerializeTupleVariant { serialize_field() }
-    SerializeStruct { serialize_field(key: &'static str) }
-    SerializeStructVariant { serialize_field(key: &'static str) }
 }
+
+// A struct's fields come in the order of its type, so their names add nothing to a key: a
+// field is known by its place, and a field left out (`skip_serializing_if`) says so.
+// Feeding every field's name was a fifth of the feed's bytes.
+macro_rules! fields {
+    ($($trait:ident)*) => {$(
+        impl serde::ser::$trait for Feed<'_, '_> {
+            type Ok = ();
+            type Error = Stop;
+            fn serialize_field<T: serde::Serialize + ?Sized>(
+                &mut self,
+                _: &'static str,
+                value: &T,
+            ) -> Result<(), Stop> {
+                value.serialize(Feed(&mut *self.0))
+            }
+            fn skip_field(&mut self, _: &'static str) -> Result<(), Stop> {
+                self.tag(b's');
+                Ok(())
+            }
+            fn end(mut self) -> Result<(), Stop> {
+                self.tag(b'e');
+                Ok(())
+            }
+        }
+    )*};
+}
+
+fields! { SerializeStruct SerializeStructVariant }
 
 impl serde::ser::SerializeMap for Feed<'_, '_> {
     type Ok = ();
@@ -344,5 +371,21 @@ mod tests {
         assert_ne!(key(&vec![vec![1], vec![2]]), key(&vec![vec![1, 2]]));
         assert_ne!(key(&Some(0)), key(&None::<i32>));
         assert_ne!(key(&1u32), key(&1i32));
+    }
+
+    #[test]
+    fn fields_are_known_by_their_place_and_a_skipped_one_counts() {
+        #[derive(serde::Serialize)]
+        struct Page {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<&'static str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            b: Option<&'static str>,
+        }
+        let page = |a, b| key(&Page { a, b });
+        assert_eq!(page(Some("x"), None), page(Some("x"), None));
+        assert_ne!(page(Some("x"), None), page(None, Some("x")));
+        assert_ne!(page(Some("x"), None), page(Some("x"), Some("")));
+        assert_ne!(page(None, None), page(Some(""), None));
     }
 }
