@@ -227,6 +227,11 @@ fn each_token(text: &str, mut f: impl FnMut(Tok<'_>)) {
 /// Appends `n` in base 36 (digits, then lowercase letters).
 fn push_base36(out: &mut String, mut n: u64) {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    // Most postings are a section or a few after the last: one digit.
+    if n < 36 {
+        out.push(char::from(DIGITS[n as usize]));
+        return;
+    }
     let mut buf = [0u8; 13];
     let mut i = buf.len();
     loop {
