@@ -1841,35 +1841,62 @@ fn fmt_num(v: f64) -> String {
 }
 
 fn marker(kind: &str, x: f64, y: f64, colour: &str) -> String {
+    let t = Tenth;
     match kind {
         "square" => format!(
-            r#"<rect x="{:.1}" y="{:.1}" width="8" height="8" fill="{colour}"/>"#,
-            x - 4.0,
-            y - 4.0
+            r#"<rect x="{}" y="{}" width="8" height="8" fill="{colour}"/>"#,
+            t(x - 4.0),
+            t(y - 4.0)
         ),
         "triangle" => format!(
-            r##"<path d="M{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##,
-            x,
-            y - 5.0,
-            x + 5.0,
-            y + 4.0,
-            x - 5.0,
-            y + 4.0
+            r##"<path d="M{} {}L{} {}L{} {}Z" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##,
+            t(x),
+            t(y - 5.0),
+            t(x + 5.0),
+            t(y + 4.0),
+            t(x - 5.0),
+            t(y + 4.0)
         ),
         "diamond" => format!(
-            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
-            x,
-            y - 5.0,
-            x + 5.0,
-            y,
-            x,
-            y + 5.0,
-            x - 5.0,
-            y
+            r#"<path d="M{} {}L{} {}L{} {}L{} {}Z" fill="{colour}"/>"#,
+            t(x),
+            t(y - 5.0),
+            t(x + 5.0),
+            t(y),
+            t(x),
+            t(y + 5.0),
+            t(x - 5.0),
+            t(y)
         ),
         _ => format!(
-            r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##
+            r##"<circle cx="{}" cy="{}" r="4" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##,
+            t(x),
+            t(y)
         ),
+    }
+}
+
+/// A chart coordinate as `{:.1}` prints it, without the float formatter in the common case
+/// (an agency page's chart has a few hundred). Exact: a value whose tenths lie near a half
+/// (where `{:.1}` rounds the exact binary value to even), a negative zero, or a value out
+/// of range goes to `{:.1}` itself.
+struct Tenth(f64);
+
+impl std::fmt::Display for Tenth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        let t = v * 10.0;
+        if v.is_finite() && v.abs() < 1e9 {
+            let r = t.round();
+            let tie = ((t - t.trunc()).abs() - 0.5).abs() < 1e-6;
+            if !tie && !(r == 0.0 && v.is_sign_negative()) {
+                let r = r as i64;
+                let sign = if r < 0 { "-" } else { "" };
+                let a = r.unsigned_abs();
+                return write!(f, "{sign}{}.{}", a / 10, a % 10);
+            }
+        }
+        write!(f, "{v:.1}")
     }
 }
 
@@ -2002,10 +2029,10 @@ fn chart(id: &str, name: &str, numeric: &[&Computed], words: &Translations) -> O
                 }
             };
             path.push_str(&format!(
-                "{}{:.1} {:.1}",
+                "{}{} {}",
                 if joined { "L" } else { "M" },
-                x(*yr),
-                y(*v)
+                Tenth(x(*yr)),
+                Tenth(y(*v))
             ));
         }
         let dash_attr = if dash.is_empty() {
@@ -2051,6 +2078,43 @@ fn chart(id: &str, name: &str, numeric: &[&Computed], words: &Translations) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenths_print_as_the_float_formatter_prints_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.04,
+            -0.04,
+            0.05,
+            0.15,
+            0.25,
+            0.35,
+            -0.25,
+            1.45,
+            2.5,
+            42.25,
+            99.95,
+            -12.34,
+            1e9,
+            1e12,
+            -1e12,
+            f64::NAN,
+            f64::INFINITY,
+            300.0 - 1e-12,
+        ];
+        // Coordinates as a chart makes them.
+        let mut v = 0.001;
+        while v < 700.0 {
+            values.push(v);
+            values.push(-v);
+            values.push(40.0 + v * 560.0 / 9.0);
+            v = v * 1.37 + 0.011;
+        }
+        for v in values {
+            assert_eq!(Tenth(v).to_string(), format!("{v:.1}"), "{v:?}");
+        }
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s).expect("decimal")
