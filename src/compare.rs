@@ -1889,7 +1889,8 @@ impl std::fmt::Display for Tenth {
         if v.is_finite() && v.abs() < 1e9 {
             let r = t.round();
             let tie = ((t - t.trunc()).abs() - 0.5).abs() < 1e-6;
-            if !tie && !(r == 0.0 && v.is_sign_negative()) {
+            let negative_zero = r == 0.0 && v.is_sign_negative();
+            if !(tie || negative_zero) {
                 let r = r as i64;
                 let sign = if r < 0 { "-" } else { "" };
                 let a = r.unsigned_abs();
