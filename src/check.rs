@@ -225,6 +225,17 @@ impl<'s> Matcher<'s> {
         }
     }
 
+    /// This pattern's caches and captures, made on first use.
+    fn slot(&mut self) -> &mut Slot {
+        match &mut self.state {
+            MatcherState::Shared(slot) => {
+                let re = self.re;
+                slot.get_or_insert_with(|| (re.create_cache(), re.create_captures(), None))
+            }
+            MatcherState::Owned(state) => state,
+        }
+    }
+
     /// The lines of `lines` (slices of `body`) that may hold a match: those that a match
     /// of the whole-text pattern in `body` touches (see [`Rule::text_regexes`]), or all.
     /// Most lines hold none, and one search of the text costs less than one per line.
@@ -232,14 +243,7 @@ impl<'s> Matcher<'s> {
         let Some(text) = self.text else {
             return lines.to_vec();
         };
-        let slot = match &mut self.state {
-            MatcherState::Shared(slot) => {
-                let re = self.re;
-                slot.get_or_insert_with(|| (re.create_cache(), re.create_captures(), None))
-            }
-            MatcherState::Owned(state) => state,
-        };
-        let cache = slot.2.get_or_insert_with(|| text.create_cache());
+        let cache = self.slot().2.get_or_insert_with(|| text.create_cache());
         let mut found = Vec::new();
         let mut at = 0;
         while at <= body.len() {
@@ -248,11 +252,7 @@ impl<'s> Matcher<'s> {
                 break;
             };
             found.push((m.start(), m.end()));
-            at = if m.is_empty() {
-                m.end() + body[m.end()..].chars().next().map_or(1, char::len_utf8)
-            } else {
-                m.end()
-            };
+            at = next_search(body, m);
         }
         let base = body.as_ptr() as usize;
         let mut next = 0;
@@ -280,14 +280,7 @@ impl<'s> Matcher<'s> {
     /// them (an empty match moves on by one character, and none follows a match).
     fn all<'m>(&'m mut self, line: &'m str) -> impl Iterator<Item = Captures> + 'm {
         let re = self.re;
-        let (cache, caps) = match &mut self.state {
-            MatcherState::Shared(slot) => {
-                let (cache, caps, _) =
-                    slot.get_or_insert_with(|| (re.create_cache(), re.create_captures(), None));
-                (cache, caps)
-            }
-            MatcherState::Owned(state) => (&mut state.0, &mut state.1),
-        };
+        let (cache, caps, _) = self.slot();
         let mut at = 0;
         let mut last_end = None;
         std::iter::from_fn(move || {
@@ -298,11 +291,7 @@ impl<'s> Matcher<'s> {
                 let input = regex_automata::Input::new(line).range(at..);
                 re.search_captures_with(cache, &input, caps);
                 let m = caps.get_match()?;
-                at = if m.is_empty() {
-                    m.end() + line[m.end()..].chars().next().map_or(1, char::len_utf8)
-                } else {
-                    m.end()
-                };
+                at = next_search(line, m);
                 // As `find_iter`: an empty match right after a match is not one.
                 if m.is_empty() && last_end == Some(m.start()) {
                     continue;
@@ -312,6 +301,16 @@ impl<'s> Matcher<'s> {
             }
             Some(caps.clone())
         })
+    }
+}
+
+/// Where the search after match `m` in `text` starts, as `find_iter` steps: at its end, or
+/// one character on after an empty match.
+fn next_search(text: &str, m: regex_automata::Match) -> usize {
+    if m.is_empty() {
+        m.end() + text[m.end()..].chars().next().map_or(1, char::len_utf8)
+    } else {
+        m.end()
     }
 }
 
