@@ -555,9 +555,10 @@ pub struct CompareTable {
     /// made, as `html`, not the blocks.
     #[serde(skip)]
     pub blocks: Vec<CompareBlock>,
-    /// The whole table as HTML, made by the render stage (`partials/compare_table.html`
-    /// once per format's table and pair of years, with the page's body rows put in).
-    pub html: String,
+    /// The whole table, made by the render stage (`partials/compare_table.html` once per
+    /// format's table and pair of years, with the page's body rows put in): templates
+    /// print its mark, replaced by the table once the page is rendered.
+    pub html: crate::tables::Mark,
     pub cells: usize,
     pub changed: usize,
     /// The layout this table was filled in (its header rows and stubs).
@@ -1718,7 +1719,7 @@ fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayo
             caption: t.caption.clone(),
             unit: t.unit.clone(),
             blocks,
-            html: String::new(),
+            html: crate::tables::Mark::default(),
             cells: 0,
             changed: 0,
             layout: None,
@@ -1797,7 +1798,7 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
         caption: t.caption.clone(),
         unit: t.unit.clone(),
         blocks,
-        html: String::new(),
+        html: crate::tables::Mark::default(),
         cells: cells_total,
         changed,
         layout: Some(layout.clone()),

@@ -46,6 +46,10 @@ pub fn of_bytes(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
 }
 
+/// The name of a newtype struct that [`feed`] leaves out: a value whose owner hashes what
+/// it stands for (a table's [`crate::tables::Mark`], different in every process).
+pub const UNHASHED: &str = "portalgen::unhashed";
+
 /// Feeds `value` to `h` as serde sees it: every string, number and field name, each
 /// with a tag and strings with their length, so that different values feed different
 /// bytes. It replaces writing the value as JSON into the hasher, which spent most of its
@@ -292,9 +296,12 @@ impl serde::Serializer for Feed<'_, '_> {
     }
     fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
         self,
-        _: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
+        if name == UNHASHED {
+            return Ok(());
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(

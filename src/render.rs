@@ -323,6 +323,8 @@ type ContextPart<'s> = Box<dyn FnOnce(&mut Context) + 's>;
 pub struct PageContext<'s> {
     hasher: Box<crate::fingerprint::Hasher>,
     parts: Vec<ContextPart<'s>>,
+    /// The page's tables, put in where the template printed their marks.
+    fills: tables::Fills,
 }
 
 impl<'s> PageContext<'s> {
@@ -330,7 +332,21 @@ impl<'s> PageContext<'s> {
         PageContext {
             hasher: Box::new(crate::fingerprint::hasher()),
             parts: Vec::new(),
+            fills: tables::Fills::default(),
         }
+    }
+
+    /// A table for the page (see [`tables::Mark`]): made once per format (`table`), with
+    /// the page's body rows of each block. The view gets the mark; the key, the table.
+    fn splice(
+        &mut self,
+        table: std::sync::Arc<tables::Spliced>,
+        bodies: Vec<String>,
+    ) -> tables::Mark {
+        use std::hash::Hash;
+        table.key().hash(&mut self.hasher);
+        bodies.hash(&mut self.hasher);
+        self.fills.add(table, bodies)
     }
 
     fn insert<T: Serialize + 's>(&mut self, key: &'static str, value: T) {
@@ -343,16 +359,57 @@ impl<'s> PageContext<'s> {
             .push(Box::new(move |ctx| ctx.insert(key, &value)));
     }
 
+    /// Puts in the values every page has, hashed by their hash.
+    fn insert_shared(&mut self, shared: &'s Shared) {
+        use std::hash::Hasher;
+        self.hasher.write_u64(shared.key);
+        for (key, value) in &shared.values {
+            self.parts
+                .push(Box::new(move |ctx| ctx.insert_value(*key, value.clone())));
+        }
+    }
+
     fn key(&self) -> u64 {
         std::hash::Hasher::finish(&self.hasher)
     }
 
-    fn build(self) -> Context {
+    /// Tera's context, and the tables to put in the rendered page.
+    fn build(self) -> (Context, tables::Fills) {
         let mut ctx = Context::new();
         for part in self.parts {
             part(&mut ctx);
         }
-        ctx
+        (ctx, self.fills)
+    }
+}
+
+/// Values every page's context has, made once (see [`SiteRender::base`]).
+struct Shared {
+    key: u64,
+    values: Vec<(&'static str, tera::Value)>,
+}
+
+impl Shared {
+    fn new(portal: &PortalView<'_>, lang: &str, theme: &impl Serialize) -> Shared {
+        fn put<T: Serialize + ?Sized>(
+            h: &mut crate::fingerprint::Hasher,
+            values: &mut Vec<(&'static str, tera::Value)>,
+            key: &'static str,
+            value: &T,
+        ) {
+            std::hash::Hash::hash(key, h);
+            crate::fingerprint::feed(h, value);
+            values.push((key, tera::Value::from_serializable(value)));
+        }
+        let mut h = crate::fingerprint::hasher();
+        let mut values = Vec::new();
+        put(&mut h, &mut values, "portal", portal);
+        put(&mut h, &mut values, "lang", lang);
+        put(&mut h, &mut values, "theme", theme);
+        Shared {
+            key: std::hash::Hasher::finish(&h),
+            values,
+        }
     }
 }
 
@@ -380,7 +437,10 @@ pub struct SiteRender<'a> {
     registry: &'a Registry,
     theme: &'a Theme,
     lang: Lang,
-    portal: PortalView<'a>,
+    /// What every page's context has the same (`portal`, `lang`, `theme`), made into
+    /// Tera's values once, with their hash: Tera's values share their contents, and
+    /// converting the theme's settings for each page was 1 % of a build.
+    shared: Shared,
     by_file: HashMap<&'a str, &'a ReportChecks>,
     /// Report indexes by year, newest year first; each year's in library order.
     by_year: Vec<(i32, Vec<usize>)>,
@@ -421,7 +481,7 @@ struct Head<'v> {
 /// `partials/table.html` without and with computed cells.
 type TableLayout = (
     std::sync::Arc<TableView>,
-    std::sync::Arc<[tables::Spliced; 2]>,
+    [std::sync::Arc<tables::Spliced>; 2],
 );
 
 /// What `partials/table.html` sees as `table`: a format's table with its blocks, each
@@ -469,11 +529,15 @@ impl<'a> SiteRender<'a> {
             registry,
             theme,
             lang: Lang::from_tag(&config.language),
-            portal: PortalView {
-                title: &config.title,
-                description: config.description.as_deref(),
-                language: &config.language,
-            },
+            shared: Shared::new(
+                &PortalView {
+                    title: &config.title,
+                    description: config.description.as_deref(),
+                    language: &config.language,
+                },
+                &config.language,
+                &theme.settings,
+            ),
             by_file,
             by_year,
             years: OnceLock::new(),
@@ -567,7 +631,19 @@ impl<'a> SiteRender<'a> {
     /// Renders a prepared page: its template, when it has one.
     pub fn complete(&self, prepared: Prepared) -> Result<Option<Vec<u8>>, Error> {
         match prepared {
-            Prepared::Template { name, ctx } => self.tera(&ctx.build(), name).map(Some),
+            Prepared::Template { name, ctx } => {
+                let (ctx, fills) = ctx.build();
+                let page = self.tera(&ctx, name)?;
+                drop(ctx);
+                if fills.is_empty() {
+                    return Ok(Some(page));
+                }
+                tables::put_tables(&page, &fills).map(Some).map_err(|_| {
+                    Error::Template(format!(
+                        "templates/{name}: a table's `html` was changed (by a filter?) before it was printed; print it as it is, `{{{{ … .html | safe }}}}`"
+                    ))
+                })
+            }
             Prepared::Bytes(bytes) => Ok(Some(bytes)),
             Prepared::Lazy { make, .. } => make().map(Some),
             Prepared::Stream(_, write) => {
@@ -693,8 +769,8 @@ impl<'a> SiteRender<'a> {
                 use crate::compare::JobView;
                 return Ok(match self.compared().view(job) {
                     Some(JobView::Pair(mut view)) => {
-                        self.pair_fragments(&mut view)?;
                         let mut ctx = self.base("../../../../", "agency_compare");
+                        self.pair_fragments(&mut view, &mut ctx)?;
                         ctx.insert("compare", view);
                         template(ctx, "agency_compare.html")
                     }
@@ -825,11 +901,9 @@ impl<'a> SiteRender<'a> {
 
     fn base(&self, root: &str, kind: &'static str) -> PageContext<'_> {
         let mut ctx = PageContext::new();
-        ctx.insert("portal", &self.portal);
-        ctx.insert("lang", &self.config.language);
+        ctx.insert_shared(&self.shared);
         ctx.insert("root", root.to_owned());
         ctx.insert("page_kind", kind);
-        ctx.insert("theme", &self.theme.settings);
         ctx
     }
 
@@ -976,14 +1050,14 @@ impl<'a> SiteRender<'a> {
         for (i, b) in marked.iter_mut().enumerate() {
             b.body_html = tables::body_mark(i);
         }
-        let mut spliced = [tables::Spliced::default(), tables::Spliced::default()];
+        let mut spliced: [std::sync::Arc<tables::Spliced>; 2] = Default::default();
         for (has_computed, out) in [false, true].into_iter().zip(&mut spliced) {
             let table = TableView {
                 has_computed,
                 blocks: Vec::new(),
                 ..view.clone()
             };
-            let mut ctx = self.base("", "table").build();
+            let (mut ctx, _) = self.base("", "table").build();
             ctx.insert(
                 "table",
                 &LayoutTable {
@@ -994,9 +1068,9 @@ impl<'a> SiteRender<'a> {
             // Not minified again as HTML: it is printed where the page's template
             // included it before, and gives the same bytes.
             let html = self.theme.render("partials/table.html", &ctx)?;
-            *out = tables::Spliced::of(&html, marked.len());
+            *out = std::sync::Arc::new(tables::Spliced::of(&html, marked.len()));
         }
-        let layout = (std::sync::Arc::new(view), std::sync::Arc::new(spliced));
+        let layout = (std::sync::Arc::new(view), spliced);
         if let Ok(mut m) = self.layouts.lock() {
             m.entry(key).or_insert_with(|| layout.clone());
         }
@@ -1145,7 +1219,11 @@ impl<'a> SiteRender<'a> {
 
     /// Puts the header rows and stubs, rendered once per format's table, into a
     /// comparison of two years (see [`crate::compare::PairLayout`]).
-    fn pair_fragments(&self, view: &mut crate::compare::PairView) -> Result<(), Error> {
+    fn pair_fragments(
+        &self,
+        view: &mut crate::compare::PairView,
+        ctx: &mut PageContext<'_>,
+    ) -> Result<(), Error> {
         type Made = std::sync::Arc<Vec<(tables::Html, Vec<tables::Html>)>>;
         // The words are the theme's (trusted, may hold simple markup), as `t()` gives them.
         let words = &self.theme.words;
@@ -1210,8 +1288,11 @@ impl<'a> SiteRender<'a> {
                 block.rows = Vec::new();
             }
             let spliced = self.pair_table(&layout, table, view.y1, view.y2)?;
-            table.html = spliced.fill(|n| table.blocks.get(n).map(|b| b.body_html.as_str()));
-            table.blocks = Vec::new();
+            let bodies = std::mem::take(&mut table.blocks)
+                .into_iter()
+                .map(|b| b.body_html)
+                .collect();
+            table.html = ctx.splice(spliced, bodies);
         }
         Ok(())
     }
@@ -1256,7 +1337,7 @@ impl<'a> SiteRender<'a> {
             y1: i32,
             y2: i32,
         }
-        let mut ctx = self.base("", "table").build();
+        let (mut ctx, _) = self.base("", "table").build();
         ctx.insert(
             "table",
             &Table {
@@ -1335,7 +1416,7 @@ impl<'a> SiteRender<'a> {
         var: &'static str,
         value: &T,
     ) -> Result<tables::Html, Error> {
-        let mut ctx = self.base("", "table").build();
+        let (mut ctx, _) = self.base("", "table").build();
         ctx.insert(var, value);
         let html = self.theme.render(name, &ctx)?;
         // Rendered once, so minified as HTML: the whitespace that Tera tags kept goes too.
@@ -1373,6 +1454,7 @@ impl<'a> SiteRender<'a> {
             mark: words.get("table.computed_mark").unwrap_or("*"),
             spoken: words.get("table.computed").unwrap_or_default(),
         };
+        let mut ctx = self.base("../../../", "report");
         let tables = schema
             .tables
             .iter()
@@ -1383,9 +1465,12 @@ impl<'a> SiteRender<'a> {
                     self.table_layout(&r.format, i, t, d)
                         .map(|(layout, spliced)| {
                             let mut view = layout.fill(d, &marks);
-                            view.html = spliced[usize::from(view.has_computed)]
-                                .fill(|n| view.blocks.get(n).map(|b| b.body_html.as_str()));
-                            view.blocks = Vec::new();
+                            let bodies = std::mem::take(&mut view.blocks)
+                                .into_iter()
+                                .map(|b| b.body_html)
+                                .collect();
+                            view.html =
+                                ctx.splice(spliced[usize::from(view.has_computed)].clone(), bodies);
                             (t.key.clone(), view)
                         }),
                 )
@@ -1421,7 +1506,6 @@ impl<'a> SiteRender<'a> {
                     .collect(),
             }),
         };
-        let mut ctx = self.base("../../../", "report");
         ctx.insert("report", view);
         Ok((
             Prepared::Template {

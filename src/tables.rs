@@ -27,9 +27,10 @@ pub struct TableView {
     pub blocks: Vec<BlockView>,
     /// True when some cell was computed rather than written by the author.
     pub has_computed: bool,
-    /// The whole table as HTML: `partials/table.html`, rendered once per format's table,
-    /// with the page's body rows put in (empty in a layout).
-    pub html: String,
+    /// The whole table: `partials/table.html`, rendered once per format's table, with the
+    /// page's body rows put in. Templates print a [`Mark`], replaced by the table once the
+    /// page is rendered (empty in a layout).
+    pub html: Mark,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -158,7 +159,7 @@ impl TableView {
             unit: self.unit.clone(),
             blocks,
             has_computed,
-            html: String::new(),
+            html: Mark::default(),
         }
     }
 }
@@ -372,7 +373,7 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
         unit: table.unit.clone(),
         blocks,
         has_computed,
-        html: String::new(),
+        html: Mark::default(),
     }
 }
 
@@ -381,6 +382,8 @@ pub fn view(table: &Table, index: usize, data: &TableData) -> TableView {
 #[derive(Debug, Clone, Default)]
 pub struct Spliced {
     pieces: Vec<Piece>,
+    /// A hash of the pieces: what a page's key takes for the table's own text.
+    key: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -425,14 +428,24 @@ impl Spliced {
         text.push_str(rest);
         pieces.push(Piece::Text(text));
         pieces.retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
-        Spliced { pieces }
+        let mut h = crate::fingerprint::hasher();
+        for p in &pieces {
+            match p {
+                Piece::Text(t) => std::hash::Hash::hash(t, &mut h),
+                Piece::Body(n) => std::hash::Hash::hash(n, &mut h),
+            }
+        }
+        Spliced {
+            pieces,
+            key: std::hash::Hasher::finish(&h),
+        }
     }
 
     /// The table's HTML with each block's body rows (`body(block)`, a filled view's) put
-    /// in; a block without any gets none.
-    pub fn fill<'b>(&self, body: impl Fn(usize) -> Option<&'b str>) -> String {
+    /// in, added to `out`; a block without any gets none.
+    pub fn write<'b>(&self, out: &mut Vec<u8>, body: impl Fn(usize) -> Option<&'b str>) {
         let body = |n: usize| body(n).unwrap_or_default();
-        let size = self
+        let size: usize = self
             .pieces
             .iter()
             .map(|p| match p {
@@ -440,15 +453,116 @@ impl Spliced {
                 Piece::Body(n) => body(*n).len(),
             })
             .sum();
-        let mut out = String::with_capacity(size);
+        out.reserve(size);
         for p in &self.pieces {
-            out.push_str(match p {
-                Piece::Text(t) => t,
-                Piece::Body(n) => body(*n),
-            });
+            out.extend_from_slice(
+                match p {
+                    Piece::Text(t) => t,
+                    Piece::Body(n) => body(*n),
+                }
+                .as_bytes(),
+            );
         }
-        out
     }
+
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+}
+
+/// What a page's view has for a table, for its template to print (`{{ … | safe }}`): a mark,
+/// which the render stage replaces with the table once the page is rendered
+/// ([`put_tables`]). Tera would otherwise copy each table into its values and then into
+/// the page; the tables are most of a report's or a comparison's page.
+///
+/// The mark holds a number chosen when portalgen starts, so no report's text can hold
+/// one. It is not part of a page's key: the page hashes the table instead (see
+/// [`crate::fingerprint::UNHASHED`]).
+#[derive(Debug, Clone, Default)]
+pub struct Mark(String);
+
+impl Mark {
+    fn new(n: usize) -> Mark {
+        Mark(format!("{}{n}\u{E003}", mark_prefix()))
+    }
+}
+
+impl Serialize for Mark {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(crate::fingerprint::UNHASHED, &self.0)
+    }
+}
+
+/// The start of every mark: a private-use character and the process's number.
+fn mark_prefix() -> &'static str {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        // Digits, which filters that change case leave as they are.
+        format!("\u{E002}{:020}", h.finish())
+    })
+}
+
+/// The tables of one page, in the order of their marks.
+#[derive(Default)]
+pub struct Fills {
+    tables: Vec<(std::sync::Arc<Spliced>, Vec<String>)>,
+}
+
+impl Fills {
+    /// Keeps a table (made once per format, and the page's body rows of each block) for
+    /// the page, and gives the mark its view prints.
+    pub fn add(&mut self, table: std::sync::Arc<Spliced>, bodies: Vec<String>) -> Mark {
+        self.tables.push((table, bodies));
+        Mark::new(self.tables.len() - 1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+}
+
+/// A page with each table put where its template printed the table's [`Mark`]. A mark
+/// found changed (a template that filtered a table's `html`) is an error: the byte offset
+/// where it starts.
+pub fn put_tables(page: &[u8], fills: &Fills) -> Result<Vec<u8>, usize> {
+    const END: &str = "\u{E003}";
+    let prefix = mark_prefix().as_bytes();
+    let size: usize = fills
+        .tables
+        .iter()
+        .map(|(t, bodies)| {
+            t.pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Text(t) => t.len(),
+                    Piece::Body(n) => bodies.get(*n).map_or(0, String::len),
+                })
+                .sum::<usize>()
+        })
+        .sum();
+    let mut out = Vec::with_capacity(page.len() + size);
+    let mut last = 0;
+    for at in memchr::memmem::find_iter(page, prefix) {
+        if at < last {
+            continue;
+        }
+        let rest = &page[at + prefix.len()..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let n = std::str::from_utf8(&rest[..digits])
+            .ok()
+            .and_then(|d| d.parse::<usize>().ok())
+            .filter(|n| *n < fills.tables.len() && rest[digits..].starts_with(END.as_bytes()));
+        let Some(n) = n else { return Err(at) };
+        out.extend_from_slice(&page[last..at]);
+        let (table, bodies) = &fills.tables[n];
+        table.write(&mut out, |b| bodies.get(b).map(String::as_str));
+        last = at + prefix.len() + digits + END.len();
+    }
+    out.extend_from_slice(&page[last..]);
+    Ok(out)
 }
 
 fn depth(nodes: &[Axis]) -> usize {
@@ -613,10 +727,12 @@ mod tests {
         // names a block the table does not have) stays as it is.
         let two = [block("<tr>甲</tr>"), block("<tr>乙</tr>")];
         let one = [block("<tr>甲</tr>")];
-        let bodies = |blocks: &[BlockView]| {
-            let blocks = blocks.to_vec();
-            spliced.fill(|n| blocks.get(n).map(|b| b.body_html.as_str()))
+        let fill = |spliced: &Spliced, blocks: &[BlockView]| {
+            let mut out = Vec::new();
+            spliced.write(&mut out, |n| blocks.get(n).map(|b| b.body_html.as_str()));
+            String::from_utf8(out).unwrap()
         };
+        let bodies = |blocks: &[BlockView]| fill(&spliced, blocks);
         assert_eq!(
             bodies(&two),
             "<table><tr>甲</tr></table><p>\u{E000}x\u{E001}\u{E000}9\u{E001}</p><table><tr>乙</tr><tr>甲</tr></table>"
@@ -626,7 +742,7 @@ mod tests {
             bodies(&one),
             "<table><tr>甲</tr></table><p>\u{E000}x\u{E001}\u{E000}9\u{E001}</p><table><tr>甲</tr></table>"
         );
-        assert_eq!(Spliced::of("无表", 0).fill(|_| None), "无表");
+        assert_eq!(fill(&Spliced::of("无表", 0), &[]), "无表");
     }
     use crate::decimal::Decimal;
     use crate::model::{BlockData, Cell};
@@ -742,5 +858,35 @@ mod tests {
         assert_eq!(b.header_rows[1][0].rowspan, 2);
         assert_eq!(b.rows.len(), 1);
         assert_eq!(b.rows[0].cells.len(), 15);
+    }
+
+    #[test]
+    fn a_page_gets_its_tables_where_its_template_printed_their_marks() {
+        let table =
+            std::sync::Arc::new(Spliced::of(&format!("<table>{}</table>", body_mark(0)), 1));
+        let mut fills = Fills::default();
+        let first = fills.add(table.clone(), vec!["<tr>甲</tr>".into()]);
+        let second = fills.add(table, vec!["<tr>乙</tr>".into()]);
+        // Marks are printed in any order, twice or not at all; text that only looks like
+        // one (a report's private-use characters) stays.
+        let page = format!(
+            "<p>\u{E002}0\u{E003}</p>{}{}{}",
+            second.0, first.0, second.0
+        );
+        assert_eq!(
+            String::from_utf8(put_tables(page.as_bytes(), &fills).unwrap()).unwrap(),
+            "<p>\u{E002}0\u{E003}</p><table><tr>乙</tr></table><table><tr>甲</tr></table><table><tr>乙</tr></table>"
+        );
+        // A mark a template changed is an error, not a page with the mark in it.
+        let cut = &second.0[..second.0.len() - 4];
+        assert_eq!(put_tables(format!("ab{cut}").as_bytes(), &fills), Err(2));
+        let other = format!("{}9\u{E003}", mark_prefix());
+        assert_eq!(put_tables(other.as_bytes(), &fills), Err(0));
+        // Marks are not part of a page's key.
+        let mut a = crate::fingerprint::hasher();
+        crate::fingerprint::feed(&mut a, &(1, &first));
+        let mut b = crate::fingerprint::hasher();
+        crate::fingerprint::feed(&mut b, &(1, &second));
+        assert_eq!(std::hash::Hasher::finish(&a), std::hash::Hasher::finish(&b));
     }
 }

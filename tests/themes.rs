@@ -127,6 +127,47 @@ fn unknown_variable_and_unknown_setting_fail_the_build() {
 }
 
 #[test]
+fn a_table_printed_through_a_filter_that_cuts_it_fails_the_build() {
+    // A page's tables are put in where the template printed their `html` (a mark); a
+    // filter that cuts the mark cannot get the table, and must not leave the mark.
+    let portal = Portal::example();
+    let template = fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("themes/default/templates/report.html"),
+    )
+    .expect("template");
+    let cut = template.replace(
+        "{{ tables[part.key].html | safe }}",
+        "{{ tables[part.key].html | truncate(length=22) | safe }}",
+    );
+    assert_ne!(
+        cut, template,
+        "the default template prints its tables this way"
+    );
+    portal.write("templates/report.html", &cut);
+    let out = portal.out("site");
+    let run = build(&portal.root(), Some(&out));
+    assert!(
+        !run.ok() && run.stderr.contains("templates/report.html") && run.stderr.contains("| safe"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists(), "nothing written");
+    // Filters that leave it whole are fine (the mark has no letters to change case).
+    portal.write(
+        "templates/report.html",
+        &template.replace(
+            "{{ tables[part.key].html | safe }}",
+            "{{ tables[part.key].html | upper | safe }}",
+        ),
+    );
+    build(&portal.root(), Some(&out)).assert_ok();
+    let page =
+        fs::read_to_string(out.join("reports/2022/fenyang-gov-office/index.html")).expect("report");
+    assert!(page.contains("t-applications") && !page.contains('\u{E002}'));
+}
+
+#[test]
 fn eject_copies_the_built_in_theme_and_never_overwrites() {
     let portal = Portal::example();
     fs::remove_dir_all(portal.path("themes")).expect("rm themes");
