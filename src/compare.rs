@@ -577,7 +577,8 @@ pub struct PairLayout {
     /// The table with its header rows and stubs, and no cells.
     pub table: CompareTable,
     /// Each block's rows' cells: the start of their three `td`s, up to the years' numbers and
-    /// the change's class (see [`pair_layout`]).
+    /// the change's class, the second and third after the end of the one before (see
+    /// [`pair_layout`]).
     cells: Vec<Vec<Vec<[String; 3]>>>,
 }
 
@@ -1664,8 +1665,8 @@ fn pair_layout(format: &str, t: &Table, index: usize, d: &TableData) -> PairLayo
                             // to its class.
                             [
                                 format!("<td headers=\"{} {leaf}a\">", cell.headers),
-                                format!("<td headers=\"{} {leaf}b\">", cell.headers),
-                                format!("<td headers=\"{} {leaf}d\" class=\"", cell.headers),
+                                format!("</td><td headers=\"{} {leaf}b\">", cell.headers),
+                                format!("</td><td headers=\"{} {leaf}d\" class=\"", cell.headers),
                             ]
                         })
                         .collect();
@@ -1744,7 +1745,7 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
                 .rows
                 .iter()
                 .zip(cells)
-                .map(|(row, row_cells)| {
+                .map(|(_, row_cells)| {
                     let mut html = String::with_capacity(row_cells.len() * 3 * 48);
                     for starts in row_cells {
                         let Some((c1, c2)) = values.next() else {
@@ -1755,35 +1756,36 @@ fn fill_pair(layout: &Arc<PairLayout>, d1: &TableData, d2: &TableData) -> Compar
                         if d.units() != 0 {
                             changed += 1;
                         }
-                        let (mut b1, mut b2, mut b3) = ([0; 24], [0; 24], [0; 24]);
-                        // Numbers need no escaping: digits, a sign and a point.
-                        for (start, text) in starts[..2]
-                            .iter()
-                            .zip([c1.value.format(&mut b1), c2.value.format(&mut b2)])
-                        {
-                            html.push_str(start);
-                            html.push_str(text);
-                            html.push_str("</td>");
-                        }
+                        let mut b = [0; 24];
+                        // Numbers need no escaping: digits, a sign and a point. The
+                        // openings after the first close the cell before.
+                        html.push_str(&starts[0]);
+                        html.push_str(c1.value.format(&mut b));
+                        html.push_str(&starts[1]);
+                        html.push_str(c2.value.format(&mut b));
                         html.push_str(&starts[2]);
-                        html.push_str(direction(d.units()));
-                        html.push_str(if d.units() > 0 { "\">+" } else { "\">" });
-                        html.push_str(d.format(&mut b3));
+                        html.push_str(match d.units().signum() {
+                            1 => "up\">+",
+                            -1 => "down\">",
+                            _ => "same\">",
+                        });
+                        html.push_str(d.format(&mut b));
                         html.push_str("</td>");
                     }
                     CompareRow {
                         stubs: Vec::new(),
-                        stubs_html: row.stubs_html.clone(),
+                        stubs_html: tables::Html::default(),
                         cells_html: html,
                     }
                 })
                 .collect();
+            // The rest of a block is the layout's (`PairLayout::table`).
             CompareBlock {
-                id: block.id.clone(),
-                caption: block.caption.clone(),
+                id: String::new(),
+                caption: None,
                 header_rows: Vec::new(),
-                head_html: block.head_html.clone(),
-                leaves: block.leaves.clone(),
+                head_html: Default::default(),
+                leaves: Vec::new(),
                 rows,
                 years_html: String::new(),
                 body_html: String::new(),

@@ -1225,13 +1225,6 @@ impl<'a> SiteRender<'a> {
         ctx: &mut PageContext<'_>,
     ) -> Result<(), Error> {
         type Made = std::sync::Arc<Vec<(tables::Html, Vec<tables::Html>)>>;
-        // The words are the theme's (trusted, may hold simple markup), as `t()` gives them.
-        let words = &self.theme.words;
-        let sub_heads = [
-            words.text("common.year", &[("year", &view.y1.to_string())]),
-            words.text("common.year", &[("year", &view.y2.to_string())]),
-            words.text("compare.change", &[]),
-        ];
         for table in &mut view.tables {
             let Some(layout) = table.layout.clone() else {
                 continue;
@@ -1268,30 +1261,29 @@ impl<'a> SiteRender<'a> {
                     made
                 }
             };
-            for (block, (head, stubs)) in table.blocks.iter_mut().zip(made.iter()) {
-                block.head_html = head.clone();
-                block.years_html = years_row(&block.leaves, &sub_heads);
-                let size = stubs.iter().map(|h| h.0.len()).sum::<usize>()
-                    + block
-                        .rows
-                        .iter()
-                        .map(|r| 9 + r.cells_html.len())
-                        .sum::<usize>();
-                let mut body = String::with_capacity(size);
-                for (row, html) in block.rows.iter().zip(stubs) {
-                    body.push_str("<tr>");
-                    body.push_str(&html.0);
-                    body.push_str(&row.cells_html);
-                    body.push_str("</tr>");
-                }
-                block.body_html = body;
-                block.rows = Vec::new();
-            }
-            let spliced = self.pair_table(&layout, table, view.y1, view.y2)?;
-            let bodies = std::mem::take(&mut table.blocks)
-                .into_iter()
-                .map(|b| b.body_html)
+            let bodies = table
+                .blocks
+                .iter()
+                .zip(made.iter())
+                .map(|(block, (_, stubs))| {
+                    let size = stubs.iter().map(|h| h.0.len()).sum::<usize>()
+                        + block
+                            .rows
+                            .iter()
+                            .map(|r| 9 + r.cells_html.len())
+                            .sum::<usize>();
+                    let mut body = String::with_capacity(size);
+                    for (row, html) in block.rows.iter().zip(stubs) {
+                        body.push_str("<tr>");
+                        body.push_str(&html.0);
+                        body.push_str(&row.cells_html);
+                        body.push_str("</tr>");
+                    }
+                    body
+                })
                 .collect();
+            let spliced = self.pair_table(&layout, table, &made, view.y1, view.y2)?;
+            table.blocks = Vec::new();
             table.html = ctx.splice(spliced, bodies);
         }
         Ok(())
@@ -1307,6 +1299,7 @@ impl<'a> SiteRender<'a> {
         &self,
         layout: &crate::compare::PairLayout,
         table: &crate::compare::CompareTable,
+        made: &[(tables::Html, Vec<tables::Html>)],
         y1: i32,
         y2: i32,
     ) -> Result<std::sync::Arc<tables::Spliced>, Error> {
@@ -1319,8 +1312,20 @@ impl<'a> SiteRender<'a> {
         {
             return Ok(made);
         }
-        let mut blocks = table.blocks.clone();
-        for (i, b) in blocks.iter_mut().enumerate() {
+        // The words are the theme's (trusted, may hold simple markup), as `t()` gives them.
+        let words = &self.theme.words;
+        let sub_heads = [
+            words.text("common.year", &[("year", &y1.to_string())]),
+            words.text("common.year", &[("year", &y2.to_string())]),
+            words.text("compare.change", &[]),
+        ];
+        // The layout's blocks: a page's have their rows only.
+        let mut blocks = layout.table.blocks.clone();
+        for (i, (b, (head, _))) in blocks.iter_mut().zip(made).enumerate() {
+            b.header_rows = Vec::new();
+            b.head_html = head.clone();
+            b.years_html = years_row(&b.leaves, &sub_heads);
+            b.rows = Vec::new();
             b.body_html = tables::body_mark(i);
         }
         #[derive(Serialize)]

@@ -144,7 +144,7 @@ fn a_table_printed_through_a_filter_that_cuts_it_fails_the_build() {
         cut, template,
         "the default template prints its tables this way"
     );
-    portal.write("templates/report.html", &cut);
+    portal.write("templates/report.html", cut);
     let out = portal.out("site");
     let run = build(&portal.root(), Some(&out));
     assert!(
@@ -156,7 +156,7 @@ fn a_table_printed_through_a_filter_that_cuts_it_fails_the_build() {
     // Filters that leave it whole are fine (the mark has no letters to change case).
     portal.write(
         "templates/report.html",
-        &template.replace(
+        template.replace(
             "{{ tables[part.key].html | safe }}",
             "{{ tables[part.key].html | upper | safe }}",
         ),
