@@ -147,13 +147,10 @@ pub struct BlockData {
 impl BlockData {
     /// A block from its rows; `None` unless every row has the same number of cells.
     pub fn from_rows<R: IntoIterator<Item = Vec<Cell>>>(rows: R) -> Option<BlockData> {
-        let rows = rows.into_iter();
-        let expected = rows.size_hint().0;
         let mut block = BlockData::default();
-        for (i, row) in rows.enumerate() {
+        for (i, row) in rows.into_iter().enumerate() {
             if i == 0 {
                 block.width = row.len();
-                block.cells.reserve(row.len() * expected);
             } else if row.len() != block.width {
                 return None;
             }
@@ -161,26 +158,6 @@ impl BlockData {
             block.cells.extend(row);
         }
         Some(block)
-    }
-
-    /// A block from rows of cells that may be missing; `None` unless every cell is there
-    /// and every row has the same number of cells.
-    fn from_grid(grid: &[Vec<Option<Cell>>]) -> Option<BlockData> {
-        let width = grid.first().map_or(0, Vec::len);
-        let mut cells = Vec::with_capacity(width * grid.len());
-        for row in grid {
-            if row.len() != width {
-                return None;
-            }
-            for cell in row {
-                cells.push((*cell)?);
-            }
-        }
-        Some(BlockData {
-            width,
-            height: grid.len(),
-            cells,
-        })
     }
 
     /// The rows, each a slice of `width` cells.
@@ -1349,8 +1326,12 @@ fn fill_computed(
     for t in tables {
         let mut blocks = Vec::new();
         let mut complete = true;
-        for grid in &t.blocks {
-            match BlockData::from_grid(grid) {
+        for grid in t.blocks {
+            let rows: Option<Vec<Vec<Cell>>> = grid
+                .into_iter()
+                .map(|row| row.into_iter().collect())
+                .collect();
+            match rows.and_then(BlockData::from_rows) {
                 Some(block) => blocks.push(block),
                 None => complete = false,
             }
