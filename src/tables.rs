@@ -444,16 +444,8 @@ impl Spliced {
     /// The table's HTML with each block's body rows (`body(block)`, a filled view's) put
     /// in, added to `out`; a block without any gets none.
     pub fn write<'b>(&self, out: &mut Vec<u8>, body: impl Fn(usize) -> Option<&'b str>) {
+        // `put_tables` has reserved the whole page.
         let body = |n: usize| body(n).unwrap_or_default();
-        let size: usize = self
-            .pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Text(t) => t.len(),
-                Piece::Body(n) => body(*n).len(),
-            })
-            .sum();
-        out.reserve(size);
         for p in &self.pieces {
             out.extend_from_slice(
                 match p {
