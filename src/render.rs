@@ -213,6 +213,8 @@ pub enum PageKind {
     SearchIndex,
     Feed,
     Sitemap,
+    /// A part of a sitemap too long for one file, by its place (from 0).
+    SitemapPart(usize),
     Robots,
     Compare(crate::compare::Job),
     FiguresCsv(i32),
@@ -238,6 +240,7 @@ impl PageKind {
                 | PageKind::Agencies
                 | PageKind::FiguresCsv(_)
                 | PageKind::Sitemap
+                | PageKind::SitemapPart(_)
                 | PageKind::Feed
                 | PageKind::Year(_)
         )
@@ -259,6 +262,7 @@ impl PageKind {
             PageKind::SearchIndex => "search index",
             PageKind::Feed => "feed",
             PageKind::Sitemap => "sitemap",
+            PageKind::SitemapPart(_) => "sitemap part",
             PageKind::Robots => "robots",
             PageKind::Compare(crate::compare::Job::Pair(..)) => "compare pair",
             PageKind::Compare(crate::compare::Job::Peers(..)) => "compare peers",
@@ -571,6 +575,20 @@ impl<'a> SiteRender<'a> {
             })
             .collect();
         out.splice(at..at, jobs);
+        // A sitemap's parts depend on how many pages there are, comparisons included.
+        if let Some(at) = out.iter().position(|p| p.kind == PageKind::Sitemap) {
+            let parts = crate::feeds::sitemap_part_paths(
+                out.iter().map(|p| p.path.as_str()),
+                crate::feeds::SITEMAP_URLS,
+            );
+            out.splice(
+                at + 1..at + 1,
+                parts.into_iter().enumerate().map(|(i, path)| Planned {
+                    path,
+                    kind: PageKind::SitemapPart(i),
+                }),
+            );
+        }
         out
     }
 
@@ -757,9 +775,17 @@ impl<'a> SiteRender<'a> {
                 ));
             }
             PageKind::Feed => crate::feeds::atom(self.lib, self.config).content,
-            PageKind::Sitemap => {
-                let paths: Vec<String> = self.plan().into_iter().map(|p| p.path).collect();
-                match crate::feeds::sitemap(&paths, self.config) {
+            PageKind::Sitemap | PageKind::SitemapPart(_) => {
+                let plan = self.plan();
+                let paths = plan.iter().map(|p| p.path.as_str());
+                let per_file = crate::feeds::SITEMAP_URLS;
+                let file = match page.kind {
+                    PageKind::SitemapPart(i) => {
+                        crate::feeds::sitemap_part(paths, self.config, per_file, i)
+                    }
+                    _ => crate::feeds::sitemap(paths, self.config, per_file),
+                };
+                match file {
                     Some(p) => p.content,
                     None => return Ok(Prepared::Missing),
                 }
