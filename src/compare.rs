@@ -8,6 +8,7 @@
 //! year, so the work grows linearly with the number of reports.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -1843,65 +1844,79 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
-fn marker(kind: &str, x: f64, y: f64, colour: &str) -> String {
-    let t = Tenth;
-    match kind {
-        "square" => format!(
-            r#"<rect x="{}" y="{}" width="8" height="8" fill="{colour}"/>"#,
-            t(x - 4.0),
-            t(y - 4.0)
-        ),
-        "triangle" => format!(
-            r##"<path d="M{} {}L{} {}L{} {}Z" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##,
-            t(x),
-            t(y - 5.0),
-            t(x + 5.0),
-            t(y + 4.0),
-            t(x - 5.0),
-            t(y + 4.0)
-        ),
-        "diamond" => format!(
-            r#"<path d="M{} {}L{} {}L{} {}L{} {}Z" fill="{colour}"/>"#,
-            t(x),
-            t(y - 5.0),
-            t(x + 5.0),
-            t(y),
-            t(x),
-            t(y + 5.0),
-            t(x - 5.0),
-            t(y)
-        ),
-        _ => format!(
-            r##"<circle cx="{}" cy="{}" r="4" fill="#ffffff" stroke="{colour}" stroke-width="2"/>"##,
-            t(x),
-            t(y)
-        ),
-    }
+/// Appends a series' marker at (x, y): its outline in `colour`.
+fn marker(out: &mut String, kind: &str, x: f64, y: f64, colour: &str) {
+    let at = |out: &mut String, text: &str, v: f64| {
+        out.push_str(text);
+        push_tenth(out, v);
+    };
+    let stroked = match kind {
+        "square" => {
+            at(out, r#"<rect x=""#, x - 4.0);
+            at(out, r#"" y=""#, y - 4.0);
+            out.push_str(r#"" width="8" height="8" fill=""#);
+            false
+        }
+        "triangle" => {
+            at(out, r#"<path d="M"#, x);
+            at(out, " ", y - 5.0);
+            at(out, "L", x + 5.0);
+            at(out, " ", y + 4.0);
+            at(out, "L", x - 5.0);
+            at(out, " ", y + 4.0);
+            out.push_str(r##"Z" fill="#ffffff" stroke=""##);
+            true
+        }
+        "diamond" => {
+            at(out, r#"<path d="M"#, x);
+            at(out, " ", y - 5.0);
+            at(out, "L", x + 5.0);
+            at(out, " ", y);
+            at(out, "L", x);
+            at(out, " ", y + 5.0);
+            at(out, "L", x - 5.0);
+            at(out, " ", y);
+            out.push_str(r#"Z" fill=""#);
+            false
+        }
+        _ => {
+            at(out, r#"<circle cx=""#, x);
+            at(out, r#"" cy=""#, y);
+            out.push_str(r##"" r="4" fill="#ffffff" stroke=""##);
+            true
+        }
+    };
+    out.push_str(colour);
+    out.push_str(if stroked {
+        r#"" stroke-width="2"/>"#
+    } else {
+        r#""/>"#
+    });
 }
 
-/// A chart coordinate as `{:.1}` prints it, without the float formatter in the common case
-/// (an agency page's chart has a few hundred). Exact: a value whose tenths lie near a half
-/// (where `{:.1}` rounds the exact binary value to even), a negative zero, or a value out
-/// of range goes to `{:.1}` itself.
-struct Tenth(f64);
-
-impl std::fmt::Display for Tenth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v = self.0;
-        let t = v * 10.0;
-        if v.is_finite() && v.abs() < 1e9 {
-            let r = t.round();
-            let tie = ((t - t.trunc()).abs() - 0.5).abs() < 1e-6;
-            let negative_zero = r == 0.0 && v.is_sign_negative();
-            if !(tie || negative_zero) {
-                let r = r as i64;
-                let sign = if r < 0 { "-" } else { "" };
-                let a = r.unsigned_abs();
-                return write!(f, "{sign}{}.{}", a / 10, a % 10);
+/// Appends a chart coordinate as `{:.1}` prints it, without the float formatter in the
+/// common case (an agency page's chart has a few hundred). Exact: a value whose tenths lie
+/// near a half (where `{:.1}` rounds the exact binary value to even), a negative zero, or a
+/// value out of range goes to `{:.1}` itself.
+fn push_tenth(out: &mut String, v: f64) {
+    let t = v * 10.0;
+    if v.is_finite() && v.abs() < 1e9 {
+        let r = t.round();
+        let tie = ((t - t.trunc()).abs() - 0.5).abs() < 1e-6;
+        let negative_zero = r == 0.0 && v.is_sign_negative();
+        if !(tie || negative_zero) {
+            let r = r as i64;
+            if r < 0 {
+                out.push('-');
             }
+            let a = r.unsigned_abs();
+            crate::decimal::push_digits(out, u128::from(a / 10));
+            out.push('.');
+            out.push(char::from(b'0' + (a % 10) as u8));
+            return;
         }
-        write!(f, "{v:.1}")
     }
+    let _ = write!(out, "{v:.1}");
 }
 
 /// The chart of the series marked `chart: true`, when two or more years have numbers.
@@ -1988,32 +2003,40 @@ fn chart(id: &str, name: &str, numeric: &[&Computed], words: &Translations) -> O
     );
     svg.push_str(r##"<rect x="0" y="0" width="640" height="300" fill="#ffffff"/>"##);
     // Grid lines and their values.
+    let at = |out: &mut String, text: &str, v: f64| {
+        out.push_str(text);
+        push_tenth(out, v);
+    };
     let mut v = 0.0;
     while v <= top + 1e-9 {
         let yy = y(v);
-        svg.push_str(&format!(
-            r##"<line x1="{left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#bbbbbb" stroke-width="1"/><text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12" fill="#000000">{}</text>"##,
-            w - right,
+        let _ = write!(svg, r#"<line x1="{left}""#);
+        at(&mut svg, r#" y1=""#, yy);
+        at(&mut svg, r#"" x2=""#, w - right);
+        at(&mut svg, r#"" y2=""#, yy);
+        at(
+            &mut svg,
+            r##"" stroke="#bbbbbb" stroke-width="1"/><text x=""##,
             left - 6.0,
-            yy + 4.0,
-            fmt_num(v)
-        ));
+        );
+        at(&mut svg, r#"" y=""#, yy + 4.0);
+        svg.push_str(r##"" text-anchor="end" font-size="12" fill="#000000">"##);
+        svg.push_str(&fmt_num(v));
+        svg.push_str("</text>");
         v += step;
     }
     for yr in &years {
-        let xx = x(*yr);
-        svg.push_str(&format!(
-            r##"<text x="{xx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#000000">{}</text>"##,
-            h - down + 20.0,
-            esc(&year_text(yr))
-        ));
+        at(&mut svg, r#"<text x=""#, x(*yr));
+        at(&mut svg, r#"" y=""#, h - down + 20.0);
+        svg.push_str(r##"" text-anchor="middle" font-size="12" fill="#000000">"##);
+        crate::html::escape_into(&mut svg, &year_text(yr));
+        svg.push_str("</text>");
     }
-    svg.push_str(&format!(
-        r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#000000" stroke-width="1"/>"##,
-        y(0.0),
-        w - right,
-        y(0.0)
-    ));
+    let _ = write!(svg, r#"<line x1="{left}""#);
+    at(&mut svg, r#" y1=""#, y(0.0));
+    at(&mut svg, r#"" x2=""#, w - right);
+    at(&mut svg, r#"" y2=""#, y(0.0));
+    svg.push_str(r##"" stroke="#000000" stroke-width="1"/>"##);
     // Lines, markers, and a label at each line's last point.
     let mut labels: Vec<(f64, String, &str)> = Vec::new();
     for (si, (k, label, label_en)) in keys.iter().enumerate() {
@@ -2023,7 +2046,7 @@ fn chart(id: &str, name: &str, numeric: &[&Computed], words: &Translations) -> O
             .iter()
             .filter_map(|c| c.figure(k).map(|v| (c.report.year, as_f64(v), *c)))
             .collect();
-        let mut path = String::new();
+        svg.push_str(r#"<path d=""#);
         for (i, (yr, v, c)) in points.iter().enumerate() {
             let joined = i > 0 && {
                 let (_, _, p) = points[i - 1];
@@ -2032,23 +2055,16 @@ fn chart(id: &str, name: &str, numeric: &[&Computed], words: &Translations) -> O
                     _ => false,
                 }
             };
-            path.push_str(&format!(
-                "{}{} {}",
-                if joined { "L" } else { "M" },
-                Tenth(x(*yr)),
-                Tenth(y(*v))
-            ));
+            at(&mut svg, if joined { "L" } else { "M" }, x(*yr));
+            at(&mut svg, " ", y(*v));
         }
-        let dash_attr = if dash.is_empty() {
-            String::new()
-        } else {
-            format!(r#" stroke-dasharray="{dash}""#)
-        };
-        svg.push_str(&format!(
-            r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>"#
-        ));
+        let _ = write!(svg, r#"" fill="none" stroke="{colour}" stroke-width="2""#);
+        if !dash.is_empty() {
+            let _ = write!(svg, r#" stroke-dasharray="{dash}""#);
+        }
+        svg.push_str("/>");
         for (yr, v, _) in &points {
-            svg.push_str(&marker(mark, x(*yr), y(*v), colour));
+            marker(&mut svg, mark, x(*yr), y(*v), colour);
         }
         if let Some((_, v, c)) = points.last() {
             let shown = c.figure(k).map(|d| d.to_string()).unwrap_or_default();
@@ -2062,12 +2078,12 @@ fn chart(id: &str, name: &str, numeric: &[&Computed], words: &Translations) -> O
         let yy = yy.max(last_y + 15.0);
         last_y = yy;
         let lx = w - right + 10.0;
-        svg.push_str(&marker(mark, lx + 4.0, yy - 4.0, "#000000"));
-        svg.push_str(&format!(
-            r##"<text x="{:.1}" y="{yy:.1}" font-size="12" fill="#000000">{}</text>"##,
-            lx + 14.0,
-            esc(&text)
-        ));
+        marker(&mut svg, mark, lx + 4.0, yy - 4.0, "#000000");
+        at(&mut svg, r#"<text x=""#, lx + 14.0);
+        at(&mut svg, r#"" y=""#, yy);
+        svg.push_str(r##"" font-size="12" fill="#000000">"##);
+        crate::html::escape_into(&mut svg, &text);
+        svg.push_str("</text>");
     }
     svg.push_str("</svg>");
     Some(Chart {
@@ -2116,7 +2132,9 @@ mod tests {
             v = v * 1.37 + 0.011;
         }
         for v in values {
-            assert_eq!(Tenth(v).to_string(), format!("{v:.1}"), "{v:?}");
+            let mut out = String::new();
+            push_tenth(&mut out, v);
+            assert_eq!(out, format!("{v:.1}"), "{v:?}");
         }
     }
 
