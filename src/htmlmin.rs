@@ -151,6 +151,8 @@ fn removable(left: Side, right: Side) -> bool {
 fn minify(src: &str, tera: bool) -> String {
     let b = src.as_bytes();
     let mut out = String::with_capacity(src.len());
+    // A tag's minified text, reused from tag to tag.
+    let mut tag = String::new();
     let mut last = Side::Edge;
     let mut pending = false;
     let flush = |out: &mut String, pending: &mut bool, left: Side, right: Side| {
@@ -229,7 +231,7 @@ fn minify(src: &str, tera: bool) -> String {
                 } else {
                     name
                 };
-                let (tag, end, self_closing) = scan_tag(src, i, name_end, tera);
+                let (end, self_closing) = scan_tag(src, i, name_end, tera, &mut tag);
                 let side = if closing {
                     Side::Close(name)
                 } else if self_closing || VOID.contains(&name) {
@@ -279,10 +281,11 @@ fn intern(lower: &str) -> Option<&'static str> {
 /// Copies a tag from `<` to `>`: whitespace between attributes becomes one space and goes
 /// before `>`; quoted values and Tera tags are kept. Returns the tag, the index after it and
 /// whether it closes itself (`/>`).
-fn scan_tag(src: &str, start: usize, mut i: usize, tera: bool) -> (String, usize, bool) {
-    // Copied in slices cut at ASCII bytes (and whole characters), so it stays text.
+fn scan_tag(src: &str, start: usize, mut i: usize, tera: bool, tag: &mut String) -> (usize, bool) {
+    // Copied in slices cut at ASCII bytes, so it stays text.
     let b = src.as_bytes();
-    let mut tag = src[start..i].to_owned();
+    tag.clear();
+    tag.push_str(&src[start..i]);
     let mut space = false;
     while i < b.len() {
         let c = b[i];
@@ -294,7 +297,7 @@ fn scan_tag(src: &str, start: usize, mut i: usize, tera: bool) -> (String, usize
         if c == b'>' {
             tag.push('>');
             let self_closing = tag.ends_with("/>");
-            return (tag, i + 1, self_closing);
+            return (i + 1, self_closing);
         }
         if space && !(c == b'/' && b.get(i + 1) == Some(&b'>')) {
             tag.push(' ');
@@ -332,12 +335,16 @@ fn scan_tag(src: &str, start: usize, mut i: usize, tera: bool) -> (String, usize
             }
             i = end;
         } else {
-            let ch = src[i..].chars().next().unwrap_or(char::from(c));
-            tag.push(ch);
-            i += ch.len_utf8();
+            // A name or an unquoted value, up to the next byte that means something.
+            let run = b[i + 1..]
+                .iter()
+                .position(|&c| c.is_ascii_whitespace() || matches!(c, b'>' | b'"' | b'\'' | b'{'))
+                .map_or(b.len(), |p| i + 1 + p);
+            tag.push_str(&src[i..run]);
+            i = run;
         }
     }
-    (tag, b.len(), false)
+    (b.len(), false)
 }
 
 /// The index just after the Tera tag that starts at `start` (`{{`, `{%` or `{#`), skipping
