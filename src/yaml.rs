@@ -189,6 +189,7 @@ mod fast {
             source,
             lines,
             at: 0,
+            entries: Vec::new(),
         };
         let node = p.block_map(0)?;
         (p.at == p.lines.len()).then_some(node)
@@ -198,6 +199,10 @@ mod fast {
         source: &'a str,
         lines: Vec<Line<'a>>,
         at: usize,
+        /// The entries of the block mappings being read, innermost last: each mapping
+        /// takes its own off the top in one allocation of the right size, instead of
+        /// growing a vector of its own (a report has thousands of small mappings).
+        entries: Vec<(Node, Node)>,
     }
 
     impl<'a> Parser<'a> {
@@ -221,7 +226,7 @@ mod fast {
                 line: first.number,
                 column: indent + 1,
             };
-            let mut entries: Vec<(Node, Node)> = Vec::new();
+            let base = self.entries.len();
             while let Some(line) = self.lines.get(self.at) {
                 if line.indent < indent {
                     break;
@@ -232,7 +237,10 @@ mod fast {
                 let content = line.content;
                 let key_len = key_length(content)?;
                 let key_text = &content[..key_len];
-                if entries.iter().any(|(k, _)| k.as_str() == Some(key_text)) {
+                if self.entries[base..]
+                    .iter()
+                    .any(|(k, _)| k.as_str() == Some(key_text))
+                {
                     return None;
                 }
                 let key = Node {
@@ -265,10 +273,10 @@ mod fast {
                     }
                     node
                 };
-                entries.push((key, value));
+                self.entries.push((key, value));
             }
             Some(Node {
-                kind: NodeKind::Map(entries),
+                kind: NodeKind::Map(self.entries.drain(base..).collect()),
                 pos: map_pos,
                 span: None,
             })
