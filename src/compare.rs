@@ -1119,10 +1119,9 @@ impl<'a> Comparisons<'a> {
             }
         };
         let now = number(c);
-        let value = now.text();
         let mut cell = HistoryCell {
             year,
-            value: value.clone(),
+            value: now.text(),
             change: None,
             why: None,
         };
@@ -1130,7 +1129,7 @@ impl<'a> Comparisons<'a> {
             cell.why = Some("missing");
             return cell;
         }
-        if is_rate && value.is_none() {
+        if is_rate && cell.value.is_none() {
             cell.why = Some("zero_denominator");
             return cell;
         }
@@ -1160,7 +1159,8 @@ impl<'a> Comparisons<'a> {
         }
         match (now, before) {
             (Number::Rate(_), before) => {
-                let (Some(now), Some(before)) = (value.as_deref().and_then(tenths), before.text())
+                let (Some(now), Some(before)) =
+                    (cell.value.as_deref().and_then(tenths), before.text())
                 else {
                     cell.why = Some("zero_denominator");
                     return cell;

@@ -192,6 +192,14 @@ pub fn agency_url(id: &str) -> String {
     format!("agencies/{id}/index.html")
 }
 
+/// Appends a year's digits without allocating (agency pages print one per cell id).
+fn push_year(out: &mut String, year: i32) {
+    match u128::try_from(year) {
+        Ok(y) => crate::decimal::push_digits(out, y),
+        Err(_) => out.push_str(&year.to_string()),
+    }
+}
+
 fn year_url(year: i32) -> String {
     format!("years/{year}/index.html")
 }
@@ -1120,11 +1128,19 @@ impl<'a> SiteRender<'a> {
             html.push_str(text);
             html.push_str("</span>");
         };
-        // No number: a dash, and the reason for screen readers.
+        // No number: a dash, and the reason for screen readers. The words are looked up
+        // once, not per cell (an agency page has hundreds).
         let dash = |html: &mut String, reason: &str| {
             html.push('—');
-            hidden(html, word(reason));
+            hidden(html, reason);
         };
+        let zero_denominator = word("history.zero_denominator");
+        let missing = word("history.missing");
+        let points = word("compare.percentage_points");
+        let incomparable = word("history.incomparable");
+        let incomparable_why = word("history.incomparable_why");
+        let no_previous = word("history.no_previous");
+        let not_comparable = word("history.not_comparable");
         for g in &mut history.groups {
             for row in &mut g.rows {
                 let mut html = String::with_capacity(row.cells.len() * 160);
@@ -1136,7 +1152,7 @@ impl<'a> SiteRender<'a> {
                         for _ in 0..2 {
                             escape_into(html, &g.hid);
                             html.push('y');
-                            html.push_str(&c.year.to_string());
+                            push_year(html, c.year);
                             html.push(' ');
                         }
                         html.pop();
@@ -1153,9 +1169,9 @@ impl<'a> SiteRender<'a> {
                             }
                         }
                         (None, Some("zero_denominator")) => {
-                            dash(&mut html, "history.zero_denominator");
+                            dash(&mut html, zero_denominator);
                         }
-                        (None, _) => dash(&mut html, "history.missing"),
+                        (None, _) => dash(&mut html, missing),
                     }
                     html.push_str("</td>");
                     head(&mut html, 'd');
@@ -1166,7 +1182,7 @@ impl<'a> SiteRender<'a> {
                             html.push_str("\">");
                             escape_into(&mut html, &change.diff);
                             if row.is_rate {
-                                html.push_str(word("compare.percentage_points"));
+                                html.push_str(points);
                             }
                             if let Some(pct) = &change.pct {
                                 html.push_str("<small>");
@@ -1179,16 +1195,16 @@ impl<'a> SiteRender<'a> {
                         }
                         (None, Some("incomparable")) => {
                             html.push('>');
-                            html.push_str(word("history.incomparable"));
-                            hidden(&mut html, word("history.incomparable_why"));
+                            html.push_str(incomparable);
+                            hidden(&mut html, incomparable_why);
                         }
                         (None, Some("no_previous")) => {
                             html.push('>');
-                            dash(&mut html, "history.no_previous");
+                            dash(&mut html, no_previous);
                         }
                         (None, _) => {
                             html.push('>');
-                            dash(&mut html, "history.not_comparable");
+                            dash(&mut html, not_comparable);
                         }
                     }
                     html.push_str("</td>");
