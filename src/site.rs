@@ -227,7 +227,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
 struct Timings {
     on: bool,
     last: std::sync::Mutex<Instant>,
-    stages: std::sync::Mutex<Vec<(&'static str, f64, u64)>>,
+    /// Per stage: wall ms, CPU ms of every thread (user and system), peak MiB so far.
+    stages: std::sync::Mutex<Vec<(&'static str, f64, f64, u64)>>,
+    last_cpu: std::sync::Mutex<f64>,
     pages: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, usize, f64)>>,
     /// Per kind of page: count and time spent preparing (views, data files, keys).
     prepared: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, f64)>>,
@@ -239,21 +241,28 @@ impl Timings {
             on: std::env::var_os("PORTALGEN_TIMINGS").is_some(),
             last: std::sync::Mutex::new(started),
             stages: Default::default(),
+            last_cpu: std::sync::Mutex::new(0.0),
             pages: Default::default(),
             prepared: Default::default(),
         }
     }
 
     fn stage(&self, name: &'static str) {
-        if let (true, Ok(mut last), Ok(mut stages)) =
-            (self.on, self.last.lock(), self.stages.lock())
-        {
+        if let (true, Ok(mut last), Ok(mut last_cpu), Ok(mut stages)) = (
+            self.on,
+            self.last.lock(),
+            self.last_cpu.lock(),
+            self.stages.lock(),
+        ) {
+            let cpu = cpu_ms();
             stages.push((
                 name,
                 last.elapsed().as_secs_f64() * 1000.0,
+                cpu - *last_cpu,
                 peak_memory_mib(),
             ));
             *last = Instant::now();
+            *last_cpu = cpu;
         }
     }
 
@@ -313,8 +322,10 @@ impl Timings {
             return;
         }
         if let Ok(stages) = self.stages.lock() {
-            for (name, ms, peak) in stages.iter() {
-                eprintln!("timing: {name:<16} {ms:>9.1} ms wall  peak memory so far {peak:>6} MiB");
+            for (name, ms, cpu, peak) in stages.iter() {
+                eprintln!(
+                    "timing: {name:<16} {ms:>9.1} ms wall {cpu:>7.0} ms cpu  peak memory so far {peak:>6} MiB"
+                );
             }
         }
         if let Ok(pages) = self.pages.lock() {
@@ -408,6 +419,22 @@ pub fn check_text(rel: &str, text: &str, previous: Option<(&str, &str)>) -> Vec<
 
 /// The process's peak resident memory so far, in MiB (Linux; 0 elsewhere): where in a
 /// build the memory goes.
+/// CPU time of the whole process so far (every thread, user and system), from
+/// /proc/self/stat in clock ticks (100 per second on Linux); 0 elsewhere.
+fn cpu_ms() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // The fields after the command's name, which is in parentheses and may hold spaces.
+            let rest = &s[s.rfind(')')? + 2..];
+            let mut f = rest.split(' ').skip(11);
+            let utime: f64 = f.next()?.parse().ok()?;
+            let stime: f64 = f.next()?.parse().ok()?;
+            Some((utime + stime) * 10.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn peak_memory_mib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
