@@ -226,10 +226,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Error> {
 /// (summed over threads). The benchmark's README is written from it.
 struct Timings {
     on: bool,
-    last: std::sync::Mutex<Instant>,
+    /// When the last stage ended, and the process's CPU ms by then.
+    last: std::sync::Mutex<(Instant, f64)>,
     /// Per stage: wall ms, CPU ms of every thread (user and system), peak MiB so far.
     stages: std::sync::Mutex<Vec<(&'static str, f64, f64, u64)>>,
-    last_cpu: std::sync::Mutex<f64>,
     pages: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, usize, f64)>>,
     /// Per kind of page: count and time spent preparing (views, data files, keys).
     prepared: std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, f64)>>,
@@ -239,30 +239,25 @@ impl Timings {
     fn new(started: Instant) -> Timings {
         Timings {
             on: std::env::var_os("PORTALGEN_TIMINGS").is_some(),
-            last: std::sync::Mutex::new(started),
+            last: std::sync::Mutex::new((started, 0.0)),
             stages: Default::default(),
-            last_cpu: std::sync::Mutex::new(0.0),
             pages: Default::default(),
             prepared: Default::default(),
         }
     }
 
     fn stage(&self, name: &'static str) {
-        if let (true, Ok(mut last), Ok(mut last_cpu), Ok(mut stages)) = (
-            self.on,
-            self.last.lock(),
-            self.last_cpu.lock(),
-            self.stages.lock(),
-        ) {
+        if let (true, Ok(mut last), Ok(mut stages)) =
+            (self.on, self.last.lock(), self.stages.lock())
+        {
             let cpu = cpu_ms();
             stages.push((
                 name,
-                last.elapsed().as_secs_f64() * 1000.0,
-                cpu - *last_cpu,
+                last.0.elapsed().as_secs_f64() * 1000.0,
+                cpu - last.1,
                 peak_memory_mib(),
             ));
-            *last = Instant::now();
-            *last_cpu = cpu;
+            *last = (Instant::now(), cpu);
         }
     }
 
@@ -417,24 +412,28 @@ pub fn check_text(rel: &str, text: &str, previous: Option<(&str, &str)>) -> Vec<
     }
 }
 
-/// The process's peak resident memory so far, in MiB (Linux; 0 elsewhere): where in a
-/// build the memory goes.
 /// CPU time of the whole process so far (every thread, user and system), from
 /// /proc/self/stat in clock ticks (100 per second on Linux); 0 elsewhere.
 fn cpu_ms() -> f64 {
     std::fs::read_to_string("/proc/self/stat")
         .ok()
-        .and_then(|s| {
-            // The fields after the command's name, which is in parentheses and may hold spaces.
-            let rest = &s[s.rfind(')')? + 2..];
-            let mut f = rest.split(' ').skip(11);
-            let utime: f64 = f.next()?.parse().ok()?;
-            let stime: f64 = f.next()?.parse().ok()?;
-            Some((utime + stime) * 10.0)
-        })
+        .and_then(|s| cpu_ms_of(&s))
         .unwrap_or(0.0)
 }
 
+/// utime + stime of a /proc/PID/stat line, in ms.
+fn cpu_ms_of(stat: &str) -> Option<f64> {
+    // The fields after the command's name, which is in parentheses and may hold spaces
+    // and parentheses; utime and stime are the 14th and 15th fields.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut f = rest.split(' ').skip(11);
+    let utime: f64 = f.next()?.parse().ok()?;
+    let stime: f64 = f.next()?.parse().ok()?;
+    Some((utime + stime) * 10.0)
+}
+
+/// The process's peak resident memory so far, in MiB (Linux; 0 elsewhere): where in a
+/// build the memory goes.
 fn peak_memory_mib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -444,4 +443,17 @@ fn peak_memory_mib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_is_read_past_a_command_name_with_spaces_and_parentheses() {
+        let stat = "4242 (a b) (c)) R 1 4242 4242 0 -1 4194304 100 0 0 0 37 5 0 0 20 0 3 0";
+        assert_eq!(cpu_ms_of(stat), Some(420.0));
+        assert_eq!(cpu_ms_of("4242 (x)"), None);
+        assert_eq!(cpu_ms_of("no parentheses"), None);
+    }
 }
