@@ -380,13 +380,10 @@ impl<'s> PageContext<'s> {
             .push(Box::new(move |ctx| ctx.insert_value(key, frozen.value)));
     }
 
-    /// Puts in the values every page has, hashed by their hash.
+    /// Puts in the values every page has.
     fn insert_shared(&mut self, shared: &'s Shared) {
-        use std::hash::Hasher;
-        self.hasher.write_u64(shared.key);
         for (key, value) in &shared.values {
-            self.parts
-                .push(Box::new(move |ctx| ctx.insert_value(*key, value.clone())));
+            self.insert_frozen(key, value.clone());
         }
     }
 
@@ -406,30 +403,17 @@ impl<'s> PageContext<'s> {
 
 /// Values every page's context has, made once (see [`SiteRender::base`]).
 struct Shared {
-    key: u64,
-    values: Vec<(&'static str, tera::Value)>,
+    values: Vec<(&'static str, Frozen)>,
 }
 
 impl Shared {
     fn new(portal: &PortalView<'_>, lang: &str, theme: &impl Serialize) -> Shared {
-        fn put<T: Serialize + ?Sized>(
-            h: &mut crate::fingerprint::Hasher,
-            values: &mut Vec<(&'static str, tera::Value)>,
-            key: &'static str,
-            value: &T,
-        ) {
-            std::hash::Hash::hash(key, h);
-            crate::fingerprint::feed(h, value);
-            values.push((key, tera::Value::from_serializable(value)));
-        }
-        let mut h = crate::fingerprint::hasher();
-        let mut values = Vec::new();
-        put(&mut h, &mut values, "portal", portal);
-        put(&mut h, &mut values, "lang", lang);
-        put(&mut h, &mut values, "theme", theme);
         Shared {
-            key: std::hash::Hasher::finish(&h),
-            values,
+            values: vec![
+                ("portal", Frozen::new(portal)),
+                ("lang", Frozen::new(lang)),
+                ("theme", Frozen::new(theme)),
+            ],
         }
     }
 }
@@ -446,7 +430,7 @@ struct Frozen {
 }
 
 impl Frozen {
-    fn new(view: &impl Serialize) -> Frozen {
+    fn new<T: Serialize + ?Sized>(view: &T) -> Frozen {
         let mut h = crate::fingerprint::hasher();
         crate::fingerprint::feed(&mut h, view);
         Frozen {
