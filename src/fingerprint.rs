@@ -50,6 +50,30 @@ pub fn of_bytes(bytes: &[u8]) -> u64 {
 /// it stands for (a table's [`crate::tables::Mark`], different in every process).
 pub const UNHASHED: &str = "portalgen::unhashed";
 
+/// The name of a newtype struct that [`feed`] feeds as a hash its owner made already (see
+/// [`serialize_keyed`]), instead of the value inside.
+const KEYED: &str = "portalgen::keyed";
+
+thread_local! {
+    /// The hash [`serialize_keyed`] passes to [`feed`], as Tera passes its own values to
+    /// its serializer: serde has no way to hand a serializer anything but the value.
+    static KEYED_SLOT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Serializes `value`, known by its hash `key`: [`feed`] feeds the key alone (a value
+/// made once for many pages is not walked again for each), any other serializer the
+/// value. Tera's, given a `tera::Value`, clones it.
+pub fn serialize_keyed<S: serde::Serializer, T: serde::Serialize + ?Sized>(
+    key: u64,
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let previous = KEYED_SLOT.replace(Some(key));
+    let result = serializer.serialize_newtype_struct(KEYED, value);
+    KEYED_SLOT.set(previous);
+    result
+}
+
 /// Feeds `value` to `h` as serde sees it: every string, number and field name, each
 /// with a tag and strings with their length, so that different values feed different
 /// bytes. It replaces writing the value as JSON into the hasher, which spent most of its
@@ -295,11 +319,17 @@ impl serde::Serializer for Feed<'_, '_> {
         Ok(())
     }
     fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
-        self,
+        mut self,
         name: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
         if name == UNHASHED {
+            return Ok(());
+        }
+        if name == KEYED
+            && let Some(key) = KEYED_SLOT.take()
+        {
+            self.num(b'k', u128::from(key));
             return Ok(());
         }
         value.serialize(self)
@@ -394,5 +424,39 @@ mod tests {
         assert_ne!(page(Some("x"), None), page(None, Some("x")));
         assert_ne!(page(Some("x"), None), page(Some("x"), Some("")));
         assert_ne!(page(None, None), page(Some(""), None));
+    }
+
+    /// A value serialized with its hash: page keys feed the hash, not the value, and
+    /// every other serializer sees the value as it is.
+    struct Keyed(u64, Vec<&'static str>);
+
+    impl serde::Serialize for Keyed {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serialize_keyed(self.0, &self.1, s)
+        }
+    }
+
+    #[test]
+    fn a_keyed_value_feeds_its_key_and_serializes_as_itself_elsewhere() {
+        // The key decides, not the value.
+        assert_eq!(key(&Keyed(7, vec!["a"])), key(&Keyed(7, vec!["b"])));
+        assert_ne!(key(&Keyed(7, vec!["a"])), key(&Keyed(8, vec!["a"])));
+        assert_ne!(key(&Keyed(7, vec![])), key(&7u64));
+        // Inside a larger value, and the slot is empty again afterwards.
+        assert_ne!(
+            key(&(Keyed(1, vec![]), Keyed(2, vec![]))),
+            key(&(Keyed(2, vec![]), Keyed(1, vec![])))
+        );
+        assert_eq!(key(&vec!["x"]), key(&vec!["x"]));
+        assert_eq!(KEYED_SLOT.get(), None);
+        // Other serializers see the value.
+        assert_eq!(
+            serde_json::to_string(&(Keyed(7, vec!["a", "b"]), 1))
+                .ok()
+                .as_deref(),
+            Some(r#"[["a","b"],1]"#)
+        );
+        let value = tera::Value::from_serializable(&Keyed(7, vec!["a"]));
+        assert_eq!(value, tera::Value::from_serializable(&vec!["a"]));
     }
 }

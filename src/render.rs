@@ -140,18 +140,18 @@ struct Finding {
 }
 
 #[derive(Serialize)]
-struct KindGroup<'a> {
+struct KindGroup {
     kind: AgencyKind,
     label: String,
-    reports: Vec<Summary<'a>>,
+    reports: Vec<Frozen>,
 }
 
 #[derive(Serialize)]
-struct YearView<'a> {
+struct YearView {
     year: i32,
     url: String,
     count: usize,
-    groups: Vec<KindGroup<'a>>,
+    groups: Vec<KindGroup>,
 }
 
 #[derive(Serialize)]
@@ -161,7 +161,9 @@ struct AgencyView<'a> {
     kind: AgencyKind,
     kind_label: String,
     url: String,
-    reports: Vec<Summary<'a>>,
+    /// Each report's summary, made into Tera's value once for its agency's and its
+    /// year's views.
+    reports: Vec<Frozen>,
 }
 
 #[derive(Serialize)]
@@ -429,6 +431,13 @@ struct Frozen {
     value: tera::Value,
 }
 
+/// A frozen value in a view: Tera clones it, a page key takes its hash.
+impl Serialize for Frozen {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::fingerprint::serialize_keyed(self.key, &self.value, serializer)
+    }
+}
+
 impl Frozen {
     fn new<T: Serialize + ?Sized>(view: &T) -> Frozen {
         let mut h = crate::fingerprint::hasher();
@@ -510,8 +519,10 @@ pub struct SiteRender<'a> {
     /// Each year's view (newest first) and each agency's (in id order), each made into
     /// Tera's value once: the year pages, the year list and the home page print the same
     /// years, the agency pages and the agency list the same agencies.
-    years: OnceLock<Vec<Freezable<YearView<'a>>>>,
+    years: OnceLock<Vec<Freezable<YearView>>>,
     agencies: OnceLock<Vec<Freezable<AgencyView<'a>>>>,
+    /// Each report's summary (by index), frozen for the years' and agencies' views.
+    summaries: Vec<OnceLock<Frozen>>,
     compared: OnceLock<crate::compare::Comparisons<'a>>,
     search_docs: OnceLock<Vec<SearchDoc>>,
     /// The search documents a full build gathered from its report pages, until the index
@@ -608,6 +619,7 @@ impl<'a> SiteRender<'a> {
             by_year,
             years: OnceLock::new(),
             agencies: OnceLock::new(),
+            summaries: (0..lib.reports.len()).map(|_| OnceLock::new()).collect(),
             compared: OnceLock::new(),
             search_docs: OnceLock::new(),
             gathered_docs: std::sync::Mutex::new(None),
@@ -1035,8 +1047,15 @@ impl<'a> SiteRender<'a> {
         }
     }
 
+    /// Report `i`'s summary as Tera's value, made once for the year and agency views.
+    fn frozen_summary(&self, i: usize) -> Frozen {
+        self.summaries[i]
+            .get_or_init(|| Frozen::new(&self.summary(&self.lib.reports[i])))
+            .clone()
+    }
+
     /// Year indexes, newest first, grouped by agency kind.
-    fn years(&self) -> &Vec<Freezable<YearView<'a>>> {
+    fn years(&self) -> &Vec<Freezable<YearView>> {
         self.years.get_or_init(|| {
             self.by_year
                 .iter()
@@ -1044,11 +1063,10 @@ impl<'a> SiteRender<'a> {
                     let groups = AgencyKind::ALL
                         .into_iter()
                         .filter_map(|kind| {
-                            let reports: Vec<Summary> = list
+                            let reports: Vec<Frozen> = list
                                 .iter()
-                                .map(|&i| &self.lib.reports[i])
-                                .filter(|r| r.agency_kind == kind)
-                                .map(|r| self.summary(r))
+                                .filter(|&&i| self.lib.reports[i].agency_kind == kind)
+                                .map(|&i| self.frozen_summary(i))
                                 .collect();
                             (!reports.is_empty()).then_some(KindGroup {
                                 kind,
@@ -1084,17 +1102,23 @@ impl<'a> SiteRender<'a> {
     /// gives the current name and kind.
     fn agencies(&self) -> &Vec<Freezable<AgencyView<'a>>> {
         self.agencies.get_or_init(|| {
-            self.lib
-                .agencies()
+            // As `Library::agencies`, by index: each report's summary is made once.
+            let mut by_agency: std::collections::BTreeMap<&str, Vec<usize>> =
+                std::collections::BTreeMap::new();
+            for (i, r) in self.lib.reports.iter().enumerate() {
+                by_agency.entry(r.agency_id.as_str()).or_default().push(i);
+            }
+            by_agency
                 .into_iter()
                 .map(|(id, reports)| {
+                    let first = &self.lib.reports[reports[0]];
                     let view = AgencyView {
                         id,
-                        name: self.lib.agency_name(id).unwrap_or(&reports[0].agency),
-                        kind: reports[0].agency_kind,
-                        kind_label: kind_label(&self.theme.words, reports[0].agency_kind),
+                        name: self.lib.agency_name(id).unwrap_or(&first.agency),
+                        kind: first.agency_kind,
+                        kind_label: kind_label(&self.theme.words, first.agency_kind),
                         url: agency_url(id),
-                        reports: reports.iter().map(|r| self.summary(r)).collect(),
+                        reports: reports.iter().map(|&i| self.frozen_summary(i)).collect(),
                     };
                     Freezable::new(view)
                 })
