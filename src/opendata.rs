@@ -114,7 +114,12 @@ pub fn quote(field: &str) -> String {
 }
 
 fn push_quoted(out: &mut String, field: &str) {
-    if field.contains([',', '"', '\r', '\n']) {
+    // The four are ASCII, so a byte scan finds them (a `char` pattern decoded every
+    // field's UTF-8: 1.4 % of a build's instructions at 10,000 reports).
+    if field
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
         out.push('"');
         out.push_str(&field.replace('"', "\"\""));
         out.push('"');
@@ -905,6 +910,10 @@ mod tests {
         assert_eq!(quote("a,b"), "\"a,b\"");
         assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+        assert_eq!(quote("cr\rhere"), "\"cr\rhere\"");
+        // Chinese text: no byte of a multi-byte character is taken for one of the four.
+        assert_eq!(quote("主动公开，政府信息"), "主动公开，政府信息");
+        assert_eq!(quote("依申请公开,\"件\""), "\"依申请公开,\"\"件\"\"\"");
         let mut csv = Csv::new(&["a", "b"]);
         csv.row(["1", "x,y"]);
         assert_eq!(
