@@ -373,19 +373,10 @@ impl<'s> PageContext<'s> {
             .push(Box::new(move |ctx| ctx.insert(key, &value)));
     }
 
-    /// Puts in a value made once for several pages, hashed by its hash.
-    fn insert_frozen(&mut self, key: &'static str, frozen: Frozen) {
-        use std::hash::{Hash, Hasher};
-        key.hash(&mut self.hasher);
-        self.hasher.write_u64(frozen.key);
-        self.parts
-            .push(Box::new(move |ctx| ctx.insert_value(key, frozen.value)));
-    }
-
-    /// Puts in the values every page has.
+    /// Puts in the values every page has (a [`Frozen`] is hashed by its hash and cloned).
     fn insert_shared(&mut self, shared: &'s Shared) {
         for (key, value) in &shared.values {
-            self.insert_frozen(key, value.clone());
+            self.insert(key, value);
         }
     }
 
@@ -445,22 +436,6 @@ impl Frozen {
         Frozen {
             key: std::hash::Hasher::finish(&h),
             value: tera::Value::from_serializable(view),
-        }
-    }
-
-    /// A list of frozen values, hashed by their hashes.
-    fn list<'f>(items: impl Iterator<Item = &'f Frozen>) -> Frozen {
-        use std::hash::Hasher;
-        let mut h = crate::fingerprint::hasher();
-        let mut values = Vec::new();
-        for item in items {
-            h.write_u64(item.key);
-            values.push(item.value.clone());
-        }
-        h.write_usize(values.len());
-        Frozen {
-            key: h.finish(),
-            value: tera::Value::from(values),
         }
     }
 }
@@ -776,16 +751,14 @@ impl<'a> SiteRender<'a> {
                     return Ok(Prepared::Missing);
                 };
                 let mut ctx = self.base("../../", "year");
-                ctx.insert_frozen("year", y.frozen().clone());
+                ctx.insert("year", y.frozen());
                 ctx.insert("years", self.years_nav());
                 return Ok(template(ctx, "year.html"));
             }
             PageKind::Years => {
                 let mut ctx = self.base("../", "years");
-                ctx.insert_frozen(
-                    "years",
-                    Frozen::list(self.years().iter().map(Freezable::frozen)),
-                );
+                let all: Vec<&Frozen> = self.years().iter().map(Freezable::frozen).collect();
+                ctx.insert("years", all);
                 return Ok(template(ctx, "years.html"));
             }
             PageKind::Agency(id) => {
@@ -797,7 +770,7 @@ impl<'a> SiteRender<'a> {
                 };
                 let a = &agencies[at];
                 let mut ctx = self.base("../../", "agency");
-                ctx.insert_frozen("agency", a.frozen().clone());
+                ctx.insert("agency", a.frozen());
                 let mut history = self.compared().agency(a.view.id);
                 if let Some(h) = &mut history {
                     self.history_cells(h);
@@ -807,16 +780,13 @@ impl<'a> SiteRender<'a> {
             }
             PageKind::Agencies => {
                 let mut ctx = self.base("../", "agencies");
-                let all = Frozen::list(self.agencies().iter().map(Freezable::frozen));
-                ctx.insert_frozen("agencies", all);
+                let all: Vec<&Frozen> = self.agencies().iter().map(Freezable::frozen).collect();
+                ctx.insert("agencies", all);
                 return Ok(template(ctx, "agencies.html"));
             }
             PageKind::Home => {
                 let mut ctx = self.base("", "home");
-                match self.years().first() {
-                    Some(latest) => ctx.insert_frozen("latest", latest.frozen().clone()),
-                    None => ctx.insert("latest", None::<()>),
-                }
+                ctx.insert("latest", self.years().first().map(Freezable::frozen));
                 ctx.insert("years", self.years_nav());
                 ctx.insert("agency_count", self.lib.agencies().len());
                 ctx.insert("report_count", self.lib.reports.len());
