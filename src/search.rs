@@ -224,12 +224,13 @@ fn each_token(text: &str, mut f: impl FnMut(Tok<'_>)) {
     }
 }
 
-/// Appends `n` in base 36 (digits, then lowercase letters).
-fn push_base36(out: &mut String, mut n: u64) {
+/// Appends `n` in base 36 (digits, then lowercase letters), as bytes: a list's text is
+/// checked as UTF-8 once, when it is complete, not once per posting.
+fn push_base36(out: &mut Vec<u8>, mut n: u64) {
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     // Most postings are a section or a few after the last: one digit.
     if n < 36 {
-        out.push(char::from(DIGITS[n as usize]));
+        out.push(DIGITS[n as usize]);
         return;
     }
     let mut buf = [0u8; 13];
@@ -242,15 +243,14 @@ fn push_base36(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // The digits are ASCII.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    out.extend_from_slice(&buf[i..]);
 }
 
 #[cfg(test)]
 fn base36(n: u64) -> String {
-    let mut s = String::new();
+    let mut s = Vec::new();
     push_base36(&mut s, n);
-    s
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Where the index goes in the site.
@@ -277,7 +277,8 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
     // index itself. At 10,000 reports, holding every posting first took 250 MiB.
     #[derive(Default)]
     struct List {
-        encoded: String,
+        /// Base-36 digits and commas (ASCII).
+        encoded: Vec<u8>,
         last: u64,
     }
     impl List {
@@ -287,7 +288,7 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
                 if self.last == id {
                     return;
                 }
-                self.encoded.push(',');
+                self.encoded.push(b',');
             }
             push_base36(&mut self.encoded, id - self.last);
             self.last = id;
@@ -326,10 +327,11 @@ pub fn write_index(docs: &[SearchDoc], out: &mut dyn std::io::Write) -> std::io:
         }
     }
     // Written in the tokens' text order, so the index is the same in every build.
+    let text = |list: List| String::from_utf8(list.encoded).unwrap_or_default();
     let mut postings: Vec<(String, String)> = by_chars
         .into_iter()
-        .map(|(t, list)| (chars_text(t), list.encoded))
-        .chain(by_word.into_iter().map(|(t, list)| (t, list.encoded)))
+        .map(|(t, list)| (chars_text(t), text(list)))
+        .chain(by_word.into_iter().map(|(t, list)| (t, text(list))))
         .collect();
     postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     // Serialized straight from the lists, without a JSON tree of the whole index.
