@@ -179,10 +179,15 @@ mod tests {
         let mut bytes = good.clone().into_bytes();
         bytes.extend_from_slice(b"ab\xB2\xBB");
         std::fs::write(&path, &bytes).expect("write");
-        let err = read_report(dir.path(), &path).err().expect("not UTF-8");
+        let Err(err) = read_report(dir.path(), &path) else {
+            panic!("a file with GBK bytes was read as UTF-8");
+        };
         assert_eq!((err.line, err.column), (41, 3));
         std::fs::write(&path, format!("---\ntitle: 甲\n---\n{good}")).expect("write");
-        let read = read_report(dir.path(), &path).ok().expect("UTF-8");
+        let read = match read_report(dir.path(), &path) {
+            Ok(read) => read,
+            Err(e) => panic!("UTF-8 text was refused: {}", e.message_en),
+        };
         assert!(read.text.ends_with(&good));
     }
 
