@@ -61,13 +61,17 @@ fn seen(m: &fs::Metadata) -> Option<(u64, u128)> {
     Some((m.len(), mtime))
 }
 
-fn read_manifest(output: &Path) -> HashMap<String, Entry> {
+/// Files by path. Hashed with Fx, not SipHash: tens of thousands of paths a build, none
+/// chosen by an attacker.
+type Files = HashMap<String, Entry, crate::fingerprint::FxBuild>;
+
+fn read_manifest(output: &Path) -> Files {
     let Ok(text) = fs::read_to_string(output.join(MARKER)) else {
-        return HashMap::new();
+        return Files::default();
     };
     let mut lines = text.lines().skip_while(|l| *l != MANIFEST_HEADER);
     if lines.next().is_none() {
-        return HashMap::new();
+        return Files::default();
     }
     lines
         .filter_map(|l| {
@@ -80,7 +84,7 @@ fn read_manifest(output: &Path) -> HashMap<String, Entry> {
         .collect()
 }
 
-fn manifest_text(entries: &HashMap<String, Entry>) -> String {
+fn manifest_text(entries: &Files) -> String {
     use std::fmt::Write as _;
     // Sorted by path (in parallel: 40,000 paths at 10,000 reports, at the end of a build
     // when nothing else runs), each line written without a second lookup.
@@ -132,15 +136,17 @@ pub struct Staging {
     /// Whether a previous build is updated in place (else the staging folder becomes it).
     update: bool,
     /// The previous build's files, from its marker.
-    previous: HashMap<String, Entry>,
+    previous: Files,
     /// Every file of the new site, by path.
-    produced: Mutex<HashMap<String, Entry>>,
+    produced: Mutex<Files>,
     /// Files staged because they differ from the output's.
     changed: Mutex<Vec<String>>,
     /// Folders made in the staging folder: a file's folder is made before its first file
     /// is opened, rather than after an open fails (at 10,000 reports that was 20,000
     /// failed opens and as many failed `mkdir`s).
-    folders: Mutex<HashSet<PathBuf>>,
+    /// By the path's bytes: `Path`'s own hash walks its components (3,000 instructions
+    /// a folder with SipHash).
+    folders: Mutex<HashSet<std::ffi::OsString, crate::fingerprint::FxBuild>>,
     committed: bool,
 }
 
@@ -189,11 +195,11 @@ impl Staging {
             previous: if update {
                 read_manifest(output)
             } else {
-                HashMap::new()
+                Files::default()
             },
-            produced: Mutex::new(HashMap::new()),
+            produced: Mutex::new(Files::default()),
             changed: Mutex::new(Vec::new()),
-            folders: Mutex::new(HashSet::new()),
+            folders: Mutex::new(HashSet::default()),
             committed: false,
         })
     }
@@ -289,12 +295,16 @@ impl Staging {
         let Some(dir) = file.parent() else {
             return Ok(());
         };
-        if self.folders.lock().is_ok_and(|f| f.contains(dir)) {
+        if self
+            .folders
+            .lock()
+            .is_ok_and(|f| f.contains(dir.as_os_str()))
+        {
             return Ok(());
         }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         if let Ok(mut f) = self.folders.lock() {
-            f.insert(dir.to_owned());
+            f.insert(dir.as_os_str().to_owned());
         }
         Ok(())
     }
@@ -382,7 +392,7 @@ impl Staging {
         // Only folders that hold none of this build's files are tried (trying all of them,
         // each failing for the folders that still hold files, was 20,000 failed calls at
         // 10,000 reports).
-        let mut live: HashSet<&str> = HashSet::new();
+        let mut live: HashSet<&str, crate::fingerprint::FxBuild> = HashSet::default();
         for path in produced.keys() {
             let mut at = path.as_str();
             while let Some(cut) = at.rfind('/') {
