@@ -76,20 +76,29 @@ fn main() {
     let mut times = Vec::new();
     let mut shown = Vec::new();
     let mut rebuilds = Vec::new();
+    let mut early = 0usize;
     for i in 0..runs {
         let text = format!("{original}\n第 {i} 次修改。\n");
         let saved = Instant::now();
         std::fs::write(&report, &text).expect("write the report");
-        let reloaded = events
-            .recv_timeout(Duration::from_secs(30))
-            .expect("reload event");
-        times.push(reloaded.duration_since(saved).as_secs_f64() * 1000.0);
-        // What the browser does next: fetch the page, which must show the edit.
-        let body = get(addr, &page);
-        assert!(
-            body.contains(&format!("第 {i} 次修改")),
-            "the page shows the edit"
-        );
+        // A save seen half-written (the watcher saw the truncation, the rest came after the
+        // debounce) gives a reload of the half, then another of the whole: the time that
+        // counts is the reload after which the page shows the edit.
+        let edit = format!("第 {i} 次修改");
+        let mut shows = false;
+        for _ in 0..5 {
+            let reloaded = events
+                .recv_timeout(Duration::from_secs(30))
+                .expect("reload event");
+            // What the browser does next: fetch the page, which must show the edit.
+            if get(addr, &page).contains(&edit) {
+                times.push(reloaded.duration_since(saved).as_secs_f64() * 1000.0);
+                shows = true;
+                break;
+            }
+            early += 1;
+        }
+        assert!(shows, "the page shows the edit after at most 5 reloads");
         shown.push(saved.elapsed().as_secs_f64() * 1000.0);
         if let Ok(l) = lines.recv_timeout(Duration::from_secs(5)) {
             rebuilds.push(l);
@@ -110,8 +119,11 @@ fn main() {
     for l in rebuilds.iter().rev().take(3) {
         println!("  {l}");
     }
+    if early > 0 {
+        println!("reloads before the page showed the edit (a save seen half-written): {early}");
+    }
     for (what, mut times) in [
-        ("save → reload event", times),
+        ("save → reload event (the edited page)", times),
         ("save → page with the edit received", shown),
     ] {
         times.sort_by(f64::total_cmp);
