@@ -11,10 +11,11 @@
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::compare::{Comparisons, Computed, percent};
 use crate::config::Config;
+use crate::decimal::Decimal;
 use crate::error::Error;
 use crate::model::{AgencyKind, Library, Report};
 use crate::render::{Page, report_url};
@@ -360,14 +361,19 @@ fn figure_is_decimal(schema: &Schema, cells: &[String]) -> bool {
     })
 }
 
-/// A count as a JSON number, an amount (or anything not whole) as exact text.
-fn number(text: String, decimal: bool) -> Value {
-    if decimal {
-        return Value::String(text);
+/// A value in JSON: a count as a number, an amount (`true`: its format calls it one) or
+/// anything not whole as its exact text. Written from a stack buffer, not a `Value`.
+struct Number(Decimal, bool);
+
+impl Serialize for Number {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 24];
+        let text = self.0.format(&mut buf);
+        match (self.1, text.parse::<i64>()) {
+            (false, Ok(n)) => s.serialize_i64(n),
+            _ => s.serialize_str(text),
+        }
     }
-    text.parse::<i64>()
-        .map(Value::from)
-        .unwrap_or(Value::String(text))
 }
 
 /// A year's `figures.csv`: every agency's figures, then its rates.
@@ -594,30 +600,55 @@ impl Amounts {
     }
 }
 
-/// A report's figures and rates as JSON (`amounts`: its format's, made once).
-fn figures_json(c: &Computed, amounts: Option<&Amounts>) -> (Value, Value) {
-    let (mut figures, mut rates) = (Map::new(), Map::new());
-    if let (Some(s), Some(amounts)) = (c.schema, amounts) {
-        for ((f, v), decimal) in s.figures.iter().zip(&c.figures).zip(&amounts.figures) {
-            if let Some(v) = v {
-                figures.insert(f.key.clone(), number(v.to_string(), *decimal));
-            }
-        }
-        for ((r, v), decimal) in s.rates.iter().zip(&c.rates).zip(&amounts.rates) {
-            let decimal = *decimal;
-            if let Some((n, d)) = v {
-                rates.insert(
-                    r.key.clone(),
-                    json!({
-                        "percent": percent(*n, *d),
-                        "numerator": number(n.to_string(), decimal),
-                        "denominator": number(d.to_string(), decimal),
-                    }),
-                );
-            }
-        }
+/// A report's figures (`key: value`) and rates (`key: {percent, numerator,
+/// denominator}`) as JSON objects, in its format's order, written straight from the
+/// computed values (`amounts`: its format's, made once). A `serde_json::Map` per report
+/// cost a hashed insert and a `String` per figure. The keys are unique: the format's
+/// check refuses a figure or rate key used twice.
+struct FiguresJson<'a> {
+    c: &'a Computed<'a>,
+    amounts: Option<&'a Amounts>,
+}
+
+struct RatesJson<'a>(FiguresJson<'a>);
+
+impl Serialize for FiguresJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (Some(schema), Some(amounts)) = (self.c.schema, self.amounts) else {
+            return s.collect_map(std::iter::empty::<(&str, Number)>());
+        };
+        let figures = schema.figures.iter().zip(&self.c.figures);
+        s.collect_map(
+            figures
+                .zip(&amounts.figures)
+                .filter_map(|((f, v), decimal)| Some((f.key.as_str(), Number((*v)?, *decimal)))),
+        )
     }
-    (Value::Object(figures), Value::Object(rates))
+}
+
+impl Serialize for RatesJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Rate {
+            percent: Option<String>,
+            numerator: Number,
+            denominator: Number,
+        }
+        let FiguresJson { c, amounts } = self.0;
+        let (Some(schema), Some(amounts)) = (c.schema, amounts) else {
+            return s.collect_map(std::iter::empty::<(&str, Rate)>());
+        };
+        let rates = schema.rates.iter().zip(&c.rates);
+        s.collect_map(rates.zip(&amounts.rates).filter_map(|((r, v), &decimal)| {
+            let (n, d) = (*v)?;
+            let rate = Rate {
+                percent: percent(n, d),
+                numerator: Number(n, decimal),
+                denominator: Number(d, decimal),
+            };
+            Some((r.key.as_str(), rate))
+        }))
+    }
 }
 
 /// `data/portal.json`: the whole portal in one file.
@@ -712,8 +743,8 @@ pub fn write_portal_json(
         data_json: String,
         data_csv: String,
         tables: &'static str,
-        figures: Value,
-        rates: Value,
+        figures: FiguresJson<'r>,
+        rates: RatesJson<'r>,
     }
     let per_format = Formats::new(registry, config.csv_labels);
     let part = |c: &&Computed| -> Vec<u8> {
@@ -721,7 +752,10 @@ pub fn write_portal_json(
         let page = report_url(r);
         let dir = page.trim_end_matches("index.html");
         let format = per_format.get(&r.format);
-        let (figures, rates) = figures_json(c, format.map(|f| &f.amounts));
+        let figures = || FiguresJson {
+            c,
+            amounts: format.map(|f| &f.amounts),
+        };
         let value = Part {
             year: r.year,
             agency_id: &r.agency_id,
@@ -735,8 +769,8 @@ pub fn write_portal_json(
             data_csv: format!("{dir}data.csv"),
             page,
             tables: TABLES_MARK,
-            figures,
-            rates,
+            figures: figures(),
+            rates: RatesJson(figures()),
         };
         splice_tables(
             serde_json::to_vec(&value).unwrap_or_default(),
@@ -841,6 +875,49 @@ pub fn files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The obvious way to write a value ([`Number`] writes the same without a `Value`).
+    fn number(text: String, decimal: bool) -> Value {
+        if decimal {
+            return Value::String(text);
+        }
+        text.parse::<i64>()
+            .map(Value::from)
+            .unwrap_or(Value::String(text))
+    }
+
+    #[test]
+    fn a_number_is_written_as_its_value_would_be() {
+        for text in [
+            "0",
+            "7",
+            "-3",
+            "120000",
+            "1.5",
+            "-0.25",
+            "2595.45",
+            "900719925474",
+        ] {
+            let v = Decimal::parse(text).expect("decimal");
+            for decimal in [false, true] {
+                let fast = serde_json::to_string(&Number(v, decimal)).expect("json");
+                let slow = serde_json::to_string(&number(v.to_string(), decimal)).expect("json");
+                assert_eq!(fast, slow, "{text} {decimal}");
+            }
+        }
+        assert_eq!(
+            serde_json::to_string(&Number(Decimal::parse("12").expect("12"), false))
+                .ok()
+                .as_deref(),
+            Some("12")
+        );
+        assert_eq!(
+            serde_json::to_string(&Number(Decimal::parse("12").expect("12"), true))
+                .ok()
+                .as_deref(),
+            Some("\"12\"")
+        );
+    }
 
     /// The tables are written by hand, for speed: as serde_json would,
     /// for every format's example in this repository (counts, amounts, computed cells,
