@@ -379,22 +379,30 @@ impl Serialize for Number {
 /// A year's `figures.csv`: every agency's figures, then its rates.
 pub fn figures_csv(year: i32, computed: &[&Computed]) -> Vec<u8> {
     let mut csv = Csv::new(FIGURES_CSV_COLUMNS);
+    let year = year.to_string();
+    let mut buf = [[0u8; 24]; 2];
     for c in computed {
         let Some(s) = c.schema else { continue };
         let r = c.report;
-        let year = year.to_string();
+        // The report's five columns, quoted once and shared by its rows.
+        let head = [
+            year.as_str(),
+            r.agency_id.as_str(),
+            r.agency.as_str(),
+            r.agency_kind.key(),
+            r.format.as_str(),
+        ]
+        .map(quote)
+        .join(",")
+            + ",";
         for (f, v) in s.figures.iter().zip(&c.figures) {
             let Some(v) = v else { continue };
+            csv.raw(&head);
             csv.row([
-                year.as_str(),
-                r.agency_id.as_str(),
-                r.agency.as_str(),
-                r.agency_kind.key(),
-                r.format.as_str(),
                 "figure",
                 f.key.as_str(),
                 f.label.as_str(),
-                v.to_string().as_str(),
+                v.format(&mut buf[0]),
                 f.unit.as_deref().unwrap_or_default(),
                 "",
                 "",
@@ -402,19 +410,16 @@ pub fn figures_csv(year: i32, computed: &[&Computed]) -> Vec<u8> {
         }
         for (rate, v) in s.rates.iter().zip(&c.rates) {
             let Some((n, d)) = v else { continue };
+            let [nb, db] = &mut buf;
+            csv.raw(&head);
             csv.row([
-                year.as_str(),
-                r.agency_id.as_str(),
-                r.agency.as_str(),
-                r.agency_kind.key(),
-                r.format.as_str(),
                 "rate",
                 rate.key.as_str(),
                 rate.label.as_str(),
                 percent(*n, *d).unwrap_or_default().as_str(),
                 "%",
-                n.to_string().as_str(),
-                d.to_string().as_str(),
+                n.format(nb),
+                d.format(db),
             ]);
         }
     }
