@@ -47,17 +47,23 @@ pub struct RuleRef<'s> {
     pub message_en: &'s str,
 }
 
+impl<'s> RuleRef<'s> {
+    pub fn of(rule: &'s Rule) -> RuleRef<'s> {
+        RuleRef {
+            id: &rule.id,
+            message: &rule.message,
+            message_en: &rule.message_en,
+        }
+    }
+}
+
 impl ReportChecks {
     /// The rules that passed, from the report's format (the one it was checked against).
     pub fn passed_rules<'s>(&self, schema: &'s Schema) -> Vec<RuleRef<'s>> {
         self.passed
             .iter()
             .filter_map(|&i| schema.rules.get(i as usize))
-            .map(|r| RuleRef {
-                id: &r.id,
-                message: &r.message,
-                message_en: &r.message_en,
-            })
+            .map(RuleRef::of)
             .collect()
     }
 

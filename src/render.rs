@@ -125,7 +125,8 @@ struct Status {
 /// A report's check results in full, for its page.
 #[derive(Serialize)]
 struct ChecksView<'a> {
-    passed: Vec<crate::check::RuleRef<'a>>,
+    /// The passed rules, each frozen once per format (see [`SiteRender::rule_refs`]).
+    passed: Vec<&'a Frozen>,
     explained: &'a [crate::check::Explained],
     /// Warnings and notes: rule, message, `file:line:column`.
     findings: Vec<Finding>,
@@ -489,6 +490,10 @@ pub struct SiteRender<'a> {
     /// converting the theme's settings for each page was 1 % of a build.
     shared: Shared,
     by_file: HashMap<&'a str, &'a ReportChecks>,
+    /// Each format's rules (by format id, in the format's order) as a report's page lists
+    /// those that passed, made into Tera's values once: a page lists dozens, and
+    /// converting them for each page was 1 % of a build.
+    rule_refs: HashMap<&'a str, Vec<Frozen>>,
     /// Report indexes by year, newest year first; each year's in library order.
     by_year: Vec<(i32, Vec<usize>)>,
     /// Each year's view (newest first) and each agency's (in id order), each made into
@@ -591,6 +596,13 @@ impl<'a> SiteRender<'a> {
                 &theme.settings,
             ),
             by_file,
+            rule_refs: registry
+                .all()
+                .map(|s| {
+                    let refs = s.rules.iter().map(crate::check::RuleRef::of);
+                    (s.id.as_str(), refs.map(|r| Frozen::new(&r)).collect())
+                })
+                .collect(),
             by_year,
             years: OnceLock::new(),
             agencies: OnceLock::new(),
@@ -1594,7 +1606,11 @@ impl<'a> SiteRender<'a> {
                 .then(|| format!("../../../{}", crate::opendata::cells_csv_path(&r.format))),
             revisions: &r.revisions,
             checks: self.by_file.get(r.file.as_str()).map(|c| ChecksView {
-                passed: c.passed_rules(schema),
+                passed: {
+                    let refs = self.rule_refs.get(schema.id.as_str());
+                    let at = |&i: &u32| refs?.get(i as usize);
+                    c.passed.iter().filter_map(at).collect()
+                },
                 explained: &c.explained,
                 findings: c
                     .diagnostics
